@@ -1,0 +1,38 @@
+# `make run`: set up and start a chat over the corpus.  `make test`: set up and run every check.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: setup run test lint eval serve clean
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0          # the CPU build; must come before sentence-transformers
+	$(BIN)/pip install -q -r requirements.lock   # every other package, pinned
+	$(BIN)/pip install -q --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/rag index
+	$(BIN)/rag chat
+
+test: setup
+	$(BIN)/ruff check rag tests
+	$(BIN)/pytest -q
+
+lint: setup
+	$(BIN)/ruff check rag tests bench eval
+	$(BIN)/mypy
+
+eval: setup
+	$(BIN)/rag eval --out eval/last
+
+serve: setup
+	$(BIN)/rag serve
+
+clean:
+	rm -rf $(VENV) index/build-* index/CURRENT index/.lock eval/last

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from rag.cli import main
+
+main()

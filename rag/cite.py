@@ -1,0 +1,151 @@
+"""Parse, check and repair the citations of a draft answer.
+
+For every answer sentence the cited paragraph must support it: the best-matching sentence
+of the paragraph is similar enough (cosine with the bundled embedder) and every number and
+name of the answer sentence appears in the paragraph. This is a similarity check, not
+logical entailment. A citation that fails is re-pointed to a retrieved paragraph that
+passes; when none does, the sentence is marked unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag import text as T
+from rag.retrieve import Hit, Sentence
+
+SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
+MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    id: str
+    source: str
+    start: int  # span of the quote in the original document
+    end: int
+    quote: str
+    supported: bool
+    score: float
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the sentence, without markers
+    markers: tuple[int, ...]
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Verified:
+    answer: str  # claims with renumbered [n] markers
+    citations: list[Citation]
+    claims: list[Claim]
+    notes: list[str]  # what verification removed, moved or could not support
+
+
+def parse(draft: str) -> list[tuple[str, list[int]]]:
+    """Sentences of a draft with the markers that follow them.
+
+    >>> parse("Kazakhstan borders Russia [2]. It is large [1, 3] and old. Uncited.")
+    [('Kazakhstan borders Russia.', [2]), ('It is large and old.', [1, 3]), ('Uncited.', [])]
+    """
+    clean, places, pos = "", [], 0
+    for m in MARKER.finditer(draft):
+        clean += draft[pos : m.start()]
+        places.append((len(clean), [int(n) for n in re.findall(r"\d+", m.group())]))
+        pos = m.end()
+    clean += draft[pos:]
+    spans = T.sentence_spans(clean)
+    out: list[tuple[str, list[int]]] = [(clean[s:e], []) for s, e in spans]
+    for at, numbers in places:
+        i = sum(1 for s, _ in spans if s < at) - 1  # the sentence the marker stands in or after
+        if 0 <= i < len(out):
+            out[i][1].extend(numbers)
+    return out
+
+
+def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]) -> Verified:
+    """Check every sentence of `draft` against the passages it cites."""
+    notes: list[str] = []
+    citations: list[Citation] = []
+    claims: list[Claim] = []
+    sentences = parse(draft)
+    if not sentences:
+        return Verified("", [], [], ["the answer was empty"])
+    vectors = embed([s for s, _ in sentences])
+    for (sentence, markers), vec in zip(sentences, vectors):
+        valid = []
+        for n in dict.fromkeys(markers):
+            if 1 <= n <= len(hits):
+                valid.append(n)
+            else:
+                notes.append(f"removed marker [{n}]: it names no retrieved passage")
+        checks = {n: _support(sentence, vec, hits[n - 1], embed) for n in range(1, len(hits) + 1)}
+        good = [n for n in valid if checks[n][0]]
+        if valid and not good or not valid:
+            better = max(checks, key=lambda n: (checks[n][0], checks[n][1].score if checks[n][1] else 0.0), default=None)
+            if better is not None and checks[better][0]:
+                notes.append(f"cited passage [{better}] for {_short(sentence)!r}" + (f" instead of {valid}" if valid else ""))
+                good = [better]
+        use = good or valid
+        markers_out = []
+        for n in use:
+            ok, best, score = checks[n]
+            if best is None:
+                continue
+            markers_out.append(_add(citations, hits[n - 1], best, ok, score))
+        supported = bool(good)
+        if not supported:
+            notes.append(f"no retrieved passage supports {_short(sentence)!r}")
+        claims.append(Claim(sentence, tuple(markers_out), supported))
+    answer = " ".join(with_markers(c.text, c.markers) for c in claims)
+    return Verified(answer, citations, claims, notes)
+
+
+def with_markers(sentence: str, markers: tuple[int, ...] | list[int]) -> str:
+    """`sentence` with its markers before its final stop: "It rained [1]." """
+    tags = "".join(f" [{m}]" for m in markers)
+    if sentence[-1:] in ".!?" and not sentence.endswith("..."):
+        return sentence[:-1] + tags + sentence[-1]
+    return sentence + tags
+
+
+def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray]) -> tuple[bool, Sentence | None, float]:
+    """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine."""
+    if not hit.sentences:
+        return False, None, 0.0
+    sims = embed([s.text for s in hit.sentences]) @ vec
+    i = int(np.argmax(sims))
+    score = float(sims[i])
+    return score >= SUPPORT and _facts_present(sentence, hit.text), hit.sentences[i], score
+
+
+def _facts_present(sentence: str, paragraph: str) -> bool:
+    """Every number and capitalised name of the sentence also appears in the paragraph."""
+    if not T.numbers(sentence) <= T.numbers(paragraph):
+        return False
+    para = set(T.words(paragraph))
+    names = [w for w in T.WORD.findall(sentence)[1:] if w[:1].isupper()]
+    return all(set(T.words(w)) <= para for w in names)
+
+
+def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: bool, score: float) -> int:
+    """The marker of this quote, reusing one already given to the same quote."""
+    for c in citations:
+        if c.id == hit.id and c.start == sentence.start:
+            return c.marker
+    marker = len(citations) + 1
+    citations.append(
+        Citation(marker, hit.id, hit.source, sentence.start, sentence.end, sentence.text, supported, round(score, 4))
+    )
+    return marker
+
+
+def _short(s: str) -> str:
+    return s if len(s) <= 60 else s[:57] + "..."

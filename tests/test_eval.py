@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.config import ROOT, Settings
+from tests.test_cli import _env
+
+
+def test_gate_bites_when_retrieval_is_degraded(settings: Settings, tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "rag", "eval", "--mode", "bm25", "-k", "1", "--json", "--out", str(tmp_path)],
+                       capture_output=True, text=True, env=_env(settings), timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "gate failed: recall@1" in r.stderr or "gate failed: answer_accuracy" in r.stderr
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert not result["gate"]["passed"] and (tmp_path / "report.md").read_text().startswith("# Eval report")
+
+
+def test_eval_runs_another_question_file(settings: Settings, tmp_path: Path) -> None:
+    rows = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()]
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(json.dumps(r) for r in rows if r["id"] in {"s08", "s09", "u02"}) + "\n")
+    r = subprocess.run([sys.executable, "-m", "rag", "eval", "--set", str(other), "--json"], capture_output=True,
+                       text=True, env=_env(settings), timeout=600)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["overall"]["questions"] == 3 and result["overall"]["answer_accuracy"] == 1.0
+
+
+def test_bad_question_file_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    r = subprocess.run([sys.executable, "-m", "rag", "eval", "--set", str(bad)], capture_output=True, text=True,
+                       env=_env(settings), timeout=300)
+    assert r.returncode == 2 and "does not fit the schema" in r.stderr
