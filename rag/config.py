@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     auto_index: bool = True  # build the index when it is missing or stale
     index_kind: str = "auto"  # flat | hnsw | auto
     k: int = 5  # passages retrieved per question
-    refusal_threshold: float = 0.45  # below this evidence score the offline answerer refuses
+    refusal_threshold: float = 0.40  # below this evidence score the offline answerer refuses
     max_k: int = 50
     max_question_chars: int = 2000
     max_history_turns: int = 20

@@ -20,21 +20,27 @@ from rag.errors import LLMBadResponse, LLMError, LLMTimeout
 from rag.retrieve import Hit, Sentence
 
 REFUSAL = "The corpus does not contain the answer to this question."
-REFUSAL_THRESHOLD = 0.45  # calibrated on the calibration split of eval/questions.jsonl (see eval/README.md)
+REFUSAL_THRESHOLD = 0.40  # calibrated on the calibration split of eval/questions.jsonl (see eval/README.md)
 W_COS, W_OVERLAP, W_CONTEXT = 0.5, 0.3, 0.2  # sentence cosine, sentence and paragraph word overlap
+TYPE_BONUS, TYPE_PENALTY = 0.05, 0.35  # the sentence holds / lacks the kind of thing asked for
 MARGIN = 0.25  # a further sentence must score within this of the best one and add new question words
 
 NUMBER_Q = re.compile(
-    r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (number|age|size)\b|\b(length|km|kilometers|miles)\b|"
+    r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (number|age|size)\b|\b(length|km|kilometers|miles|population)\b|"
     r"\b(exchange|interest|inflation|unemployment) rate\b",
     re.I,
 )
 PERCENT_Q = re.compile(r"\b(share|percentage|percent|proportion|rating)\b", re.I)
 YEAR_Q = re.compile(r"\b(what|which|in what|in which) years?\b|\byears in\b", re.I)
 DATE_Q = re.compile(r"^\W*when\b|\bwhat (date|day|month|time)\b|\b(which|what) (day|date|month)\b", re.I)
+WHERE_Q = re.compile(
+    r"^\W*where\b|\b(which|what) (town|city|country|countries|region|province|place|forum|venue|newspaper|channel)\b", re.I
+)
+PLACE_WORDS = re.compile(r"\b(north|south|east|west|centr)\w*|\b(regions?|provinces?|cities|city|town|capital|border)\b", re.I)
 WHO_Q = re.compile(r"^\W*(who|whom)\b|\bwhich (person|leader|official|politician|expert|activist|minister)\b", re.I)
 NUMBER_WORDS = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|half)\b", re.I)
 PERCENT_WORDS = re.compile(r"%|\bper ?cent\b|\b(half|third|quarter)\b", re.I)
+PERCENTAGE = re.compile(r"[\d.,]+\s*(%|per ?cent\b)", re.I)
 YEAR_WORDS = re.compile(r"\b(1[6-9]|20)\d\d\b")
 DATE_WORDS = re.compile(
     r"\d|\b(january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -45,6 +51,8 @@ DATE_WORDS = re.compile(
 SECOND_PART = re.compile(r",?\s+and\s+(?=(what|which|who|whom|how|where|when|why|did|does|do|is|are|was|were)\b)", re.I)
 # A sentence that starts like this continues the one before it ("This was stated by ...").
 CONTINUES = re.compile(r"^\W*(this|that|these|those|such|according to the report|in his opinion|in her opinion)\b", re.I)
+# A sentence that ends like this announces the quote that follows it.
+ANNOUNCES = re.compile(r"\b(said|says|stated|noted|added|wrote|writes|explained|told \w+)\W*[.:]\W*$|:\W*$", re.I)
 UNDISCLOSED = re.compile(
     r"\b(did|does|do|has|have|would|will)\s*(not|n't)\s+(disclose|reveal|specify|say|give|provide|comment)|"
     r"\bnot (been )?(disclosed|revealed|specified|known|made public)\b|\bdeclined to (say|comment|disclose)\b",
@@ -89,15 +97,19 @@ class Extractive:
         chosen: list[tuple[int, Sentence]] = []
         for part in parts:
             part_hits = hits if len(parts) == 1 else rescore(part, hits, self.scorer)  # type: ignore[arg-type]
-            for n, sent in self._select(part, part_hits, 3 if len(parts) == 1 else 1):
-                if all(sent.start != c.start or n != m for m, c in chosen):
+            taken = {(m, c.start) for m, c in chosen}
+            for n, sent in self._select(part, part_hits, 3 if len(parts) == 1 else 1, taken):
+                if (n, sent.start) not in taken:
                     chosen.append((n, sent))
         if not chosen:
             return Draft(REFUSAL, True, self.name)
         return Draft(" ".join(f"{s.text} [{n}]" for n, s in chosen[:3]), False, self.name)
 
-    def _select(self, question: str, hits: list[Hit], most: int) -> list[tuple[int, Sentence]]:
-        ranked = rank_sentences(question, hits, self.documents)
+    def _select(
+        self, question: str, hits: list[Hit], most: int, taken: set[tuple[int, int]] = frozenset()  # type: ignore[assignment]
+    ) -> list[tuple[int, Sentence]]:
+        """The best sentences for `question`, skipping those already `taken` for another part of it."""
+        ranked = [r for r in rank_sentences(question, hits, self.documents) if (r[1], r[2].start) not in taken]
         if not ranked or ranked[0][0] < self.threshold or UNDISCLOSED.search(ranked[0][2].text):
             return []
         best = ranked[0][0]
@@ -105,17 +117,17 @@ class Extractive:
         chosen: list[tuple[int, Sentence]] = []
         covered: set[str] = set()
         for score, n, sent in ranked:
-            if len(chosen) >= most or score < max(self.threshold - 0.1, best - MARGIN):
+            if len(chosen) >= most or score < max(self.threshold, best - MARGIN):
                 break
             new = (qstems & set(T.stems(sent.text))) - covered
             if chosen and (not new or UNDISCLOSED.search(sent.text)):
                 continue
             chosen.append((n, sent))
             covered |= new
-            follow = _next_sentence(hits[n - 1], sent)
-            if follow is not None and CONTINUES.search(follow.text) and len(chosen) < 3:
-                chosen.append((n, follow))
-                covered |= qstems & set(T.stems(follow.text))
+            follow = _next_sentence(hits, n, sent)
+            if follow is not None and len(chosen) < 3:
+                chosen.append(follow)
+                covered |= qstems & set(T.stems(follow[1].text))
         return chosen
 
 
@@ -144,9 +156,30 @@ def rescore(question: str, hits: list[Hit], scorer: Scorer) -> list[Hit]:
     return out
 
 
-def _next_sentence(hit: Hit, sentence: Sentence) -> Sentence | None:
+def _next_sentence(hits: list[Hit], n: int, sentence: Sentence) -> tuple[int, Sentence] | None:
+    """The sentence after `sentence` when it carries on its meaning, with its passage number.
+
+    That is a sentence opening with "This ..." or "According to the report ...", or whatever
+    follows a sentence that ends by announcing a quote ("..., said:"), even in the next
+    paragraph when that paragraph was retrieved too.
+    """
+    hit = hits[n - 1]
     later = [s for s in hit.sentences if s.start >= sentence.end]
-    return later[0] if later else None
+    if later:
+        return (n, later[0]) if CONTINUES.search(later[0].text) or ANNOUNCES.search(sentence.text) else None
+    if not ANNOUNCES.search(sentence.text):
+        return None
+    following = _following_id(hit.id)
+    for m, h in enumerate(hits, 1):
+        if h.id == following and h.sentences:
+            return m, h.sentences[0]
+    return None
+
+
+def _following_id(paragraph_id: str) -> str:
+    """The id of the paragraph after this one: "a.txt#p4" -> "a.txt#p5"."""
+    name, _, number = paragraph_id.rpartition("#p")
+    return f"{name}#p{int(number) + 1}" if number.isdigit() else ""
 
 
 def rank_sentences(
@@ -164,14 +197,12 @@ def rank_sentences(
     for n, hit in enumerate(hits, 1):
         doc = (documents or {}).get(hit.source, hit.text)
         context, initials = set(T.stems(hit.title + " " + doc)), T.acronyms(doc)
-        missing = sum(1 for w in names if not (set(T.stems(w)) <= context or w.lower() in initials))
-        missing /= max(1, len(names))
+        missing = any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
         for s in hit.sentences:
             if _is_heading(s.text):
                 continue
             score = W_COS * s.score + W_OVERLAP * s.overlap + W_CONTEXT * hit.overlap - 0.3 * missing
-            if not _has_answer_type(question, s.text):
-                score -= 0.25
+            score += _type_fit(question, s.text)
             if len(T.words(s.text)) < 5:
                 score -= 0.1
             out.append((score, n, s))
@@ -187,20 +218,30 @@ def _is_heading(sentence: str) -> bool:
     return not sentence.rstrip().endswith(('.', '!', '?', '"', '”', '’', ')', '»')) and len(T.words(sentence)) < 12
 
 
-def _has_answer_type(question: str, sentence: str) -> bool:
-    """Whether the sentence holds the kind of thing the question asks for."""
+def _type_fit(question: str, sentence: str) -> float:
+    """Score adjustment for whether the sentence holds the kind of thing the question asks for.
+
+    A bonus when it does, a small penalty when only vaguely ("thousands" for "how many"),
+    a large one when it does not, and nothing when the question asks for no kind.
+    """
     if PERCENT_Q.search(question):
-        return bool(PERCENT_WORDS.search(sentence))
-    if YEAR_Q.search(question):
-        return bool(YEAR_WORDS.search(sentence))
-    if NUMBER_Q.search(question):
-        return bool(NUMBER_WORDS.search(sentence))
-    if DATE_Q.search(question):
-        return bool(DATE_WORDS.search(sentence))
-    if WHO_Q.search(question):
+        found: bool | None = bool(PERCENT_WORDS.search(sentence))
+    elif YEAR_Q.search(question):
+        found = bool(YEAR_WORDS.search(sentence))
+    elif NUMBER_Q.search(question):  # a share does not answer "how many"
+        rest = PERCENTAGE.sub(" ", sentence)
+        found = True if re.search(r"\d", rest) else (None if NUMBER_WORDS.search(rest) else False)
+        if found is None:
+            return -TYPE_BONUS
+    elif DATE_Q.search(question):
+        found = bool(DATE_WORDS.search(sentence))
+    elif WHO_Q.search(question) or WHERE_Q.search(question):
         asked = {w.lower() for w in T.WORD.findall(question)}
-        return any(w[:1].isupper() and w.lower() not in asked for w in T.WORD.findall(sentence)[1:])
-    return True
+        named = any(w[:1].isupper() and w.lower() not in asked for w in T.WORD.findall(sentence)[1:])
+        found = named or bool(WHERE_Q.search(question) and PLACE_WORDS.search(sentence))
+    else:
+        return 0.0
+    return TYPE_BONUS if found else -TYPE_PENALTY
 
 
 class OpenAICompatible:

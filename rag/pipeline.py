@@ -11,7 +11,7 @@ from typing import Any
 from rag import cite
 from rag.config import Settings, get_settings
 from rag.errors import InputError, LLMError
-from rag.generate import REFUSAL, Draft, Extractive, Generator, OpenAICompatible
+from rag.generate import REFUSAL, Draft, Extractive, Generator, OpenAICompatible, split_question
 from rag.retrieve import Hit, Retriever
 
 FOLLOW_UP = re.compile(
@@ -52,7 +52,7 @@ class Pipeline:
         self.check(question, history, k)
         t0 = time.perf_counter()
         standalone = self.condense(question.strip(), history or [])
-        hits = self.retriever.search(standalone, k)
+        hits = self.retrieve(standalone, k)
         t1 = time.perf_counter()
         draft, notes = self._generate(standalone, hits)
         t2 = time.perf_counter()
@@ -75,6 +75,19 @@ class Pipeline:
             claims=[] if refused else verified.claims,
             notes=notes + verified.notes,
         )
+
+    def retrieve(self, question: str, k: int) -> list[Hit]:
+        """The passages to answer from; a question asking two things gets the best of each half too."""
+        parts = split_question(question)
+        if len(parts) == 1:
+            return self.retriever.search(question, k)
+        rankings = [self.retriever.search(q, k) for q in [question, *parts]]
+        merged: dict[str, Hit] = {}
+        for rank in range(k):
+            for ranking in rankings:
+                if rank < len(ranking) and len(merged) < k:
+                    merged.setdefault(ranking[rank].id, ranking[rank])
+        return list(merged.values())
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k

@@ -19,6 +19,7 @@ from rag.index import Index
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 POOL = 50  # candidates taken from each retriever before fusion
 MODES = ("hybrid", "dense", "bm25")
+DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class Retriever:
             return 0.0
         ts = set(T.stems(text))
         total = sum(self.idf.get(s, self.idf_max) for s in qs)
-        return sum(self.idf.get(s, self.idf_max) for s in qs & ts) / total
+        return sum(self.idf.get(s, self.idf_max) for s in qs if s in ts or _in_compound(s, ts)) / total
 
     @property
     def idf_max(self) -> float:
@@ -130,6 +131,28 @@ class Retriever:
         )
         overlap = self.overlap(question, hit.title + "\n" + hit.text)
         return Hit(**{**hit.__dict__, "sentences": sentences, "overlap": overlap})
+
+
+def _in_compound(stem: str, stems: set[str]) -> bool:
+    """Whether a stem matches another form of its word in `stems`.
+
+    Part of a compound ("troop" in "cybertroop"), the demonym of a place and back
+    ("russia" and "russian", "ukrain" and "ukrainian"), or a name spelt another way
+    ("tokayev" and "tokajev": one letter apart, not the first).
+    """
+    if len(stem) < 5:
+        return False
+    for t in stems:
+        if len(t) == len(stem) >= 6 and t[0] == stem[0] and sum(a != b for a, b in zip(t, stem)) == 1:
+            return True
+        longer, shorter = (t, stem) if len(t) > len(stem) else (stem, t)
+        if len(shorter) < 5:
+            continue
+        if longer.startswith(shorter) and longer[len(shorter) :] in DEMONYM:
+            return True
+        if len(t) >= len(stem) + 3 and t.endswith(stem):
+            return True
+    return False
 
 
 def _bm25(index: Index, question: str, pool: int) -> list[int]:
