@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup run test lint eval serve clean
+.PHONY: setup run test lint eval serve bench-setup clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/rag chat
 
 test: setup
-	$(BIN)/ruff check rag tests
+	$(BIN)/ruff check rag tests bench
 	$(BIN)/pytest -q
 
 lint: setup
@@ -33,6 +33,9 @@ eval: setup
 
 serve: setup
 	$(BIN)/rag serve
+
+bench-setup: setup
+	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0
 
 clean:
 	rm -rf $(VENV) index/build-* index/CURRENT index/.lock eval/last

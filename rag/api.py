@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -111,6 +112,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
         app.state.pipeline = pipeline or await run_in_threadpool(pipeline_mod.build, s)
         app.state.by_id = {p.id: p for p in app.state.pipeline.retriever.index.paragraphs}
+        app.state.by_source = {}
+        for p in app.state.pipeline.retriever.index.paragraphs:
+            app.state.by_source.setdefault(p.source, []).append(p)
         yield
 
     app = FastAPI(
@@ -148,7 +152,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     @app.get("/documents/{name:path}", response_model=DocumentOut)
     async def document(name: str, request: Request) -> Any:
         """A document's title and paragraphs."""
-        paragraphs = [asdict(p) for p in request.app.state.pipeline.retriever.index.paragraphs if p.source == name]
+        paragraphs = [asdict(p) for p in request.app.state.by_source.get(name, [])]
         if not paragraphs:
             return JSONResponse({"detail": f"no document named {name!r}"}, status_code=404)
         return {"name": name, "title": paragraphs[0]["title"], "paragraphs": paragraphs}
@@ -163,7 +167,33 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             "built_at": m["built_at"], "generator": p.generator.name,
         }
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_limits(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            ), s)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _with_limits(schema: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """The configured input limits written into the published schema, so clients can see them."""
+    parts = schema["components"]["schemas"]
+    for name in ("AskRequest", "SearchRequest"):
+        props = parts[name]["properties"]
+        props["question"].update(maxLength=s.max_question_chars, pattern=r"\S")
+        k = props["k"]
+        for option in k.get("anyOf", [k]):
+            if option.get("type") == "integer":
+                option["maximum"] = s.max_k
+    history = parts["AskRequest"]["properties"]["history"]
+    for option in history.get("anyOf", [history]):
+        if option.get("type") == "array":
+            option["maxItems"] = s.max_history_turns
+    parts["Turn"]["properties"]["content"]["maxLength"] = 4 * s.max_question_chars
+    return schema
 
 
 async def _events(answer: Answer) -> AsyncIterator[str]:

@@ -20,9 +20,9 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line in logs
 
-Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder of .txt/.md files [env RAG_CORPUS_DIR; default seeds/].")]
+Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) [env RAG_CORPUS_DIR; default seeds/].")]
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder [env RAG_INDEX_DIR; default index/].")]
 K = Annotated[int, typer.Option("-k", "--k", help="Passages to retrieve.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
@@ -61,7 +61,7 @@ def index_cmd(
     except RagError as e:
         fail(e)
     for problem in report.problems:
-        err.print(f"[yellow]warning:[/] skipped {problem}", markup=True)
+        err.print(f"[yellow]warning:[/] {problem}", markup=True)
     if verbose:
         for d in report.dropped:
             out.print(f"dropped {d.source} [{d.start}:{d.end}] ({d.reason}): {d.text[:100]!r}")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
-    corpus_dir: Path = ROOT / "seeds"  # folder of .txt/.md files
+    corpus_dir: Path = ROOT / "seeds"  # folder of .txt/.md files, BEIR folder or JSONL file
     index_dir: Path = ROOT / "index"  # where built artifacts live
     prompts_dir: Path = ROOT / "prompts"
     embed_model: str = ""  # a local sentence-transformers folder; empty: the bundled model
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     max_k: int = 50
     max_question_chars: int = 2000
     max_history_turns: int = 20
-    max_body_bytes: int = 64_000
+    max_body_bytes: int = 2_000_000  # fits the largest request the other limits allow
     # LLM (any OpenAI-compatible server); used when OPENAI_API_KEY or OPENAI_BASE_URL is set
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0  # seconds per request

@@ -15,8 +15,10 @@ from pathlib import Path
 from rag import text as T
 
 SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 10 * 2**20  # an article is never this long: a bigger file is a dump or a mistake
 MAX_CHARS = 1000  # longer blocks are split at sentence boundaries
 SHORT_WORDS = 6  # a sentence with fewer words is a fragment ("Shibutov stated.")
+SHORT_BLOCK = 300  # characters: a plain document's blocks shorter than this join the next one
 DUPLICATE = 0.8  # share of a paragraph's shingles seen before that makes it a duplicate
 
 # A line that starts the page's tail: it and everything after it are not the article.
@@ -67,6 +69,8 @@ class Document:
     text: str
     paragraphs: tuple[Paragraph, ...]
     dropped: tuple[Dropped, ...]
+    meta: dict[str, str] = field(default_factory=dict)  # "date" and "url" of a JSONL document
+    structured: bool = False  # from a JSONL or BEIR file: clean text, its title worth embedding
 
     @property
     def sha256(self) -> str:
@@ -91,6 +95,95 @@ class _Unit:
     last: int
 
 
+def read(path: Path) -> Corpus:
+    """A corpus from a folder of text files, a BEIR folder (corpus.jsonl) or a JSONL file of documents."""
+    if path.is_file() and path.suffix == ".jsonl":
+        return read_jsonl(path)
+    if (path / "corpus.jsonl").is_file():
+        return read_jsonl(path / "corpus.jsonl")
+    return read_folder(path)
+
+
+def source_files(path: Path) -> list[Path]:
+    """The file(s) whose bytes make up the corpus at `path`, for fingerprinting (folders: None)."""
+    if path.is_file():
+        return [path]
+    if (path / "corpus.jsonl").is_file():
+        return [path / "corpus.jsonl"]
+    return []
+
+
+def read_jsonl(path: Path) -> Corpus:
+    """Documents one JSON object a line: `id` (or BEIR's `_id`), `text`, optional `title`, `date`, `url`.
+
+    The text is already clean: it is split at blank lines, and long blocks at sentence ends;
+    citations name the document id. Bad lines are reported as problems and skipped.
+    """
+    import json
+
+    from rag.errors import CorpusError
+
+    corpus = Corpus()
+    seen: set[str] = set()
+    try:
+        handle = path.open("rb")
+    except OSError as e:
+        raise CorpusError(f"cannot read {path}: {e.strerror or e}") from e
+    with handle:
+        for n, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                corpus.problems.append(f"{path.name} line {n}: not a JSON object ({e}), skipped")
+                continue
+            doc_id = str(row.get("id", row.get("_id", ""))) if isinstance(row, dict) else ""
+            text = row.get("text") if isinstance(row, dict) else None
+            if not doc_id or not isinstance(text, str):
+                corpus.problems.append(f"{path.name} line {n}: needs a string `text` and an `id`, skipped")
+                continue
+            if doc_id in seen:
+                corpus.problems.append(f"{path.name} line {n}: id {doc_id!r} seen before, skipped")
+                continue
+            seen.add(doc_id)
+            if not text.strip():
+                corpus.problems.append(f"{path.name} line {n}: document {doc_id!r} is empty, skipped")
+                continue
+            meta = {k: str(row[k]) for k in ("date", "url") if row.get(k)}
+            corpus.documents.append(parse_plain(doc_id, str(row.get("title") or ""), text, meta))
+    if not corpus.documents and not corpus.problems:
+        corpus.problems.append(f"{path.name}: no documents")
+    return corpus
+
+
+def parse_plain(name: str, title: str, text: str, meta: dict[str, str] | None = None) -> Document:
+    """A clean document: paragraphs at blank lines, short ones joined, long ones cut at sentence ends."""
+    units = [
+        _Unit(m.start() + len(m.group()) - len(m.group().lstrip()), m.start() + len(m.group().rstrip()), 0, 0)
+        for m in re.finditer(r"(?:(?!\n\s*\n)[\s\S])+", text)
+        if m.group().strip()
+    ]
+    merged: list[_Unit] = []
+    for u in units:  # short blocks ("Sign up here.") join the one before, up to a paragraph's size
+        if merged and merged[-1].end - merged[-1].start < SHORT_BLOCK and u.end - merged[-1].start <= MAX_CHARS:
+            merged[-1] = _Unit(merged[-1].start, u.end, 0, 0)
+        else:
+            merged.append(u)
+    pieces = _split_long(text, merged)
+    paragraphs = tuple(
+        Paragraph(f"{name}#p{n}", name, title, s, e, text[s:e]) for n, (s, e, _) in enumerate(pieces, 1)
+    )
+    return Document(name, title, text, paragraphs, (), meta or {}, True)
+
+
+def embed_input(document: Document, paragraph: Paragraph) -> str:
+    """What is embedded and BM25-indexed for a paragraph: a structured document's title goes with it."""
+    if document.structured and document.title:
+        return f"{document.title}\n{paragraph.text}"
+    return paragraph.text
+
+
 def read_folder(folder: Path) -> Corpus:
     """Parse every .txt/.md file below `folder`; unreadable files are reported, not fatal."""
     from rag.errors import CorpusError
@@ -104,6 +197,12 @@ def read_folder(folder: Path) -> Corpus:
             corpus.problems.append(f"{name}: {problem}")
             continue
         try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                corpus.problems.append(
+                    f"{name}: {size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB a corpus file may have, skipped"
+                )
+                continue
             raw = path.read_bytes()
         except OSError as e:
             corpus.problems.append(f"{name}: cannot be read ({e.strerror or e})")
@@ -305,4 +404,4 @@ def _drop_cross_document_duplicates(corpus: Corpus) -> None:
                 keep.append(p)
         if len(keep) != len(doc.paragraphs):
             renumbered = [replace(p, id=f"{doc.name}#p{n}") for n, p in enumerate(keep, 1)]
-            corpus.documents[k] = Document(doc.name, doc.title, doc.text, tuple(renumbered), tuple(gone))
+            corpus.documents[k] = replace(doc, paragraphs=tuple(renumbered), dropped=tuple(gone))

@@ -67,6 +67,9 @@ class BuildReport:
 
 def fingerprint(folder: Path) -> dict[str, str]:
     """sha256 of every corpus file's bytes, skipped files included, by relative name."""
+    files = C.source_files(folder)
+    if files:
+        return {f.name: _sha256(f) for f in files}
     out = {}
     for path, problem in C.walk(folder):
         name = path.relative_to(folder).as_posix()
@@ -104,9 +107,9 @@ def build(
     index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(index_dir, on_wait):
         files = fingerprint(corpus_dir)
-        corpus = C.read_folder(corpus_dir)
+        corpus = C.read(corpus_dir)
         paragraphs = corpus.paragraphs
-        texts = [p.text for p in paragraphs]
+        texts = [C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]
         cache = _previous_vectors(index_dir, embedder)
         keys = [_text_key(t) for t in texts]
         todo = [i for i, k in enumerate(keys) if k not in cache]
@@ -143,7 +146,6 @@ def build(
 def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> Index:
     """Load the live build, refusing a corrupt or mismatched one with a message."""
     import bm25s
-    import faiss
 
     manifest = _read_manifest(index_dir)
     if manifest is None:
@@ -164,13 +166,23 @@ def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> I
         paragraphs = [C.Paragraph(**json.loads(line)) for line in _lines(path / "paragraphs.jsonl")]
         documents = {d["name"]: d for d in map(json.loads, _lines(path / "documents.jsonl"))}
         vectors = np.load(path / "embeddings.npy", mmap_mode="r")
-        index = faiss.read_index(str(path / "faiss.index"))
+        index = _read_faiss(path / "faiss.index")
         bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if paragraphs else None
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexError_(f"the index in {index_dir} cannot be read ({e}): run `rag index` to rebuild it") from e
     if index.ntotal != len(paragraphs) or vectors.shape[0] != len(paragraphs):
         raise IndexError_(f"the index in {index_dir} is inconsistent: run `rag index` to rebuild it")
     return Index(path, manifest, paragraphs, documents, vectors, index, bm25)
+
+
+def _read_faiss(path: Path) -> Any:
+    """The FAISS index, memory-mapped where FAISS allows (its vectors stay on disk until searched)."""
+    import faiss
+
+    try:
+        return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError:
+        return faiss.read_index(str(path))
 
 
 def _kind(kind: str, n: int) -> str:
@@ -211,12 +223,14 @@ def _write(index_dir: Path, corpus: C.Corpus, vectors: np.ndarray, manifest: dic
     tmp.mkdir()
     paragraphs = corpus.paragraphs
     _write_lines(tmp / "paragraphs.jsonl", (asdict(p) for p in paragraphs))
-    _write_lines(tmp / "documents.jsonl", ({"name": d.name, "title": d.title, "text": d.text} for d in corpus.documents))
+    _write_lines(
+        tmp / "documents.jsonl", ({"name": d.name, "title": d.title, "text": d.text, **d.meta} for d in corpus.documents)
+    )
     _write_lines(tmp / "dropped.jsonl", (asdict(x) for doc in corpus.documents for x in doc.dropped))
     np.save(tmp / "embeddings.npy", vectors)
     faiss.write_index(faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
     if paragraphs:
-        bm25_index([p.text for p in paragraphs]).save(str(tmp / "bm25"), show_progress=False)
+        bm25_index([C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]).save(str(tmp / "bm25"), show_progress=False)
     manifest["checksums"] = {
         f.relative_to(tmp).as_posix(): _sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
     }

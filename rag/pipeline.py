@@ -92,7 +92,7 @@ class Pipeline:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k
         self.check(question, None, k)
-        return self.retriever.search(question.strip(), k)
+        return self.retriever.search(question.strip(), k, sentences=False)
 
     def check(self, question: str, history: list[dict[str, str]] | None, k: int) -> None:
         """Refuse bad input with a message that says what is allowed."""

@@ -52,16 +52,19 @@ class Hit:
 class Retriever:
     """Holds the index and embedder; `search` is safe to call from several threads."""
 
-    def __init__(self, index: Index, embedder: Embedder, mode: str = "hybrid") -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, mode: str = "hybrid", weights: dict[str, float] | None = None
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
         self.index, self.embedder, self.mode = index, embedder, mode
+        self.weights = weights or {}  # per retriever ("dense", "bm25") in the rank fusion; 1.0 each by default
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.idf = _idf(index)
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
-        """The `k` best passages for `question`, best first."""
+    def search(self, question: str, k: int = 5, sentences: bool = True) -> list[Hit]:
+        """The `k` best passages for `question`, best first; with their sentences scored unless told not to."""
         q = self.embed([question])[0]
         ranked = self._fuse(q, question, max(POOL, 4 * k))
         hits: list[Hit] = []
@@ -76,7 +79,7 @@ class Retriever:
             hits.append(Hit(p.id, p.source, p.title, p.start, p.end, p.text, score, dense, ranks=ranks))
             if len(hits) == k:
                 break
-        return [self._with_sentences(h, q, question) for h in hits]
+        return [self._with_sentences(h, q, question) for h in hits] if sentences else hits
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings with a bounded cache, so sentences seen before cost nothing."""
@@ -103,6 +106,14 @@ class Retriever:
     def idf_max(self) -> float:
         return max(self.idf.values(), default=1.0)
 
+    def rank(self, question: str, pool: int = POOL) -> list[tuple[int, float]]:
+        """(paragraph number, fused score) of up to `pool` paragraphs from each retriever, best first.
+
+        No sentences and no near-duplicate collapse: the raw ranking, for measuring retrieval.
+        """
+        q = self.embed([question])[0]
+        return [(i, score) for i, score, _ in self._fuse(q, question, pool)]
+
     def _fuse(self, q: np.ndarray, question: str, pool: int) -> list[tuple[int, float, dict[str, int | None]]]:
         lists: dict[str, list[int]] = {}
         n = len(self.index.paragraphs)
@@ -114,9 +125,10 @@ class Retriever:
         if self.mode in ("hybrid", "bm25"):
             lists["bm25"] = _bm25(self.index, question, min(pool, n))
         fused: dict[int, float] = {}
-        for ranking in lists.values():
+        for name, ranking in lists.items():
+            weight = self.weights.get(name, 1.0)
             for r, i in enumerate(ranking, 1):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + r)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         rank_of = {name: {i: r for r, i in enumerate(ranking, 1)} for name, ranking in lists.items()}
         return [(i, fused[i], {name: rank_of[name].get(i) for name in lists}) for i in order]

@@ -31,7 +31,9 @@ def test_right_paragraph_ranks_first(pipe: Pipeline, question: str, expected: st
 def test_hits_are_verbatim_and_clean(pipe: Pipeline) -> None:
     docs = pipe.retriever.index.documents
     for q, _ in CASES:
-        for h in pipe.search(q, 10):
+        hits = pipe.retriever.search(q, 10)
+        assert all(h.sentences for h in hits)
+        for h in hits:
             assert docs[h.source]["text"][h.start : h.end] == h.text
             assert "Latest news" not in h.text and "KazTransOil" not in h.text
             for s in h.sentences:

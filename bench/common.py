@@ -1,0 +1,74 @@
+"""What the benchmark scripts share: a cached index per data set, SQuAD answer scoring, tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import string
+import sys
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag import embed, index  # noqa: E402
+from rag.config import get_settings  # noqa: E402
+
+
+def cached_index(corpus: Path, name: str, index_dir: Path | None = None) -> tuple[index.Index, embed.Embedder]:
+    """The index of `corpus` under index/bench/<name>, built (incrementally) when missing or stale."""
+    s = get_settings()
+    folder = index_dir or ROOT / "index" / "bench" / name
+    embedder = embed.load(s.embed_model)
+    if index.status(corpus, folder, embedder.name) != "fresh":
+        report = index.build(corpus, folder, embedder, s.index_kind, progress=sys.stderr.isatty())
+        print(f"indexed {report.paragraphs} paragraphs of {report.documents} documents in {report.seconds:.0f}s "
+              f"({report.embedded} embedded)", file=sys.stderr)
+    return index.load(folder, embedder.name, embedder.dim), embedder
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def normalize(s: str) -> str:
+    """SQuAD answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    s = "".join(ch for ch in s.lower() if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def exact_match(prediction: str, gold: str) -> float:
+    return float(normalize(prediction) == normalize(gold))
+
+
+def f1(prediction: str, gold: str) -> float:
+    p, g = normalize(prediction).split(), normalize(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g:
+        return float(p == g)
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def contains(prediction: str, gold: str) -> float:
+    """RGB-style accuracy: the normalised gold answer appears in the normalised prediction."""
+    g = normalize(gold)
+    return float(bool(g) and f" {g} " in f" {normalize(prediction)} ")
+
+
+def table(rows: list[dict[str, object]], columns: list[str]) -> str:
+    """A Markdown table; floats with three decimals."""
+    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(out)

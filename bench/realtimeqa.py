@@ -1,0 +1,129 @@
+"""RealTime QA (news quiz questions, 2022-06-17 to 2022-10-14) asked open-ended through `pipeline.ask`.
+
+    python bench/realtimeqa.py ../shared/benchmarks/realtimeqa [--json] [--limit N]
+
+The ~3,600 Google Custom Search articles collected for the questions (plus the gold
+articles) are indexed as paragraphs; every question is asked with no choices shown. Reports
+retrieval hit@5/@10 on the gold article (for the questions that have one), answer EM and F1
+against the gold choice (SQuAD normalisation), whether the gold answer is contained in the
+answer, the refusal rate, and on the "none of the above" file how often a removed choice is
+asserted. The authors' baselines are recomputed from their committed predictions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, contains, exact_match, f1, table, write_jsonl
+
+from rag import pipeline
+from rag.config import Settings
+
+STEM = "20220617-20221014"
+BASELINES = {"GPT-3 + Google search": "open_gpt3_gcs", "RAG + Google search": "open_rag_gcs", "GPT-3 + DPR": "open_gpt3_dpr"}
+
+
+def doc_id(url: str) -> str:
+    return "rtqa-" + hashlib.sha1(url.encode()).hexdigest()[:12]
+
+
+def read_gz_jsonl(folder: Path) -> list[dict]:
+    rows = []
+    for f in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as h:
+            rows += [json.loads(line) for line in h if line.strip()]
+    return rows
+
+
+def corpus(data: Path, out: Path) -> dict[str, str]:
+    """Writes the articles as a JSONL corpus (gold text first, one document per URL); question id -> gold doc id."""
+    docs: dict[str, dict[str, str]] = {}
+    gold: dict[str, str] = {}
+    for row in read_gz_jsonl(data / "gold"):
+        for r in row["search_result"][:1]:
+            gold[row["question_id"]] = doc_id(r["url"])
+            docs.setdefault(r["url"], {"id": doc_id(r["url"]), "title": r.get("title") or "", "text": r.get("text") or "",
+                                       "url": r["url"], "date": r.get("publish_date") or ""})
+    for row in read_gz_jsonl(data / "gcs"):
+        for r in row["search_result"]:
+            docs.setdefault(r["url"], {"id": doc_id(r["url"]), "title": r.get("title") or "", "text": r.get("text") or "",
+                                       "url": r["url"], "date": r.get("publish_date") or ""})
+    rows = sorted((d for d in docs.values() if d["text"].strip()), key=lambda d: d["id"])
+    new = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if not out.is_file() or out.read_text(encoding="utf-8") != new:
+        write_jsonl(out, rows)
+    return gold
+
+
+def baseline(data: Path, key: str, gold: dict[str, str]) -> dict[str, float]:
+    path = data / "baseline_results" / f"{STEM}_qa_{key}_gen.jsonl"
+    preds = {r["question_id"]: r["prediction"] for r in map(json.loads, path.read_text().splitlines())}
+    return {"em": 100 * sum(exact_match(preds.get(q, ""), g) for q, g in gold.items()) / len(gold),
+            "f1": 100 * sum(f1(preds.get(q, ""), g) for q, g in gold.items()) / len(gold)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data_dir", type=Path, help="the realtimeqa folder (qa files, gcs/, gold/, baseline_results/)")
+    ap.add_argument("--json", action="store_true", help="print one JSON line instead of tables")
+    ap.add_argument("--limit", type=int, default=0, help="ask only the first N questions (0: all)")
+    a = ap.parse_args()
+    qa_path = a.data_dir / f"{STEM}_qa.jsonl"
+    if not qa_path.is_file() or not (a.data_dir / "gcs").is_dir():
+        print(f"error: {a.data_dir} is not the RealTime QA folder ({qa_path.name}, gcs/)", file=sys.stderr)
+        return 2
+    work = ROOT / "index" / "bench" / "realtimeqa"
+    gold_doc = corpus(a.data_dir, work / "corpus.jsonl")
+    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    questions = [json.loads(line) for line in qa_path.read_text().splitlines()]
+    questions = questions[: a.limit] if a.limit else questions
+    nota = {q["question_id"]: q for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
+
+    rows, t0 = [], time.perf_counter()
+    for q in questions:
+        gold = q["choices"][int(q["answer"][0])]
+        answer = pipe.ask(q["question_sentence"])
+        ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
+        n = nota.get(q["question_id"])
+        removed = n is not None and n["choices"][int(n["answer"][0])].lower().startswith("none of")
+        text = "" if answer.refused else answer.answer
+        rows.append({
+            "id": q["question_id"], "gold_doc": gold_doc.get(q["question_id"]),
+            "hit@5": gold_doc.get(q["question_id"]) in ranked[:5], "hit@10": gold_doc.get(q["question_id"]) in ranked[:10],
+            "em": exact_match(text, gold), "f1": f1(text, gold), "contains": contains(text, gold),
+            "refused": answer.refused, "nota": removed, "asserted_removed": removed and bool(contains(text, gold)),
+        })
+    seconds = time.perf_counter() - t0
+    with_gold = [r for r in rows if r["gold_doc"]]
+    nota_rows = [r for r in rows if r["nota"]]
+    mean = lambda rs, k: sum(float(r[k]) for r in rs) / max(1, len(rs))
+    result = {
+        "questions": len(rows), "with_gold_article": len(with_gold),
+        "hit@5": mean(with_gold, "hit@5"), "hit@10": mean(with_gold, "hit@10"),
+        "em": 100 * mean(rows, "em"), "f1": 100 * mean(rows, "f1"), "contains": 100 * mean(rows, "contains"),
+        "refusal_rate": mean(rows, "refused"),
+        "nota_questions": len(nota_rows), "nota_asserted_removed": mean(nota_rows, "asserted_removed"),
+        "nota_refused": mean(nota_rows, "refused"), "seconds_per_question": seconds / max(1, len(rows)),
+        "paragraphs": len(pipe.retriever.index.paragraphs), "documents": len(pipe.retriever.index.documents),
+    }
+    golds = {q["question_id"]: q["choices"][int(q["answer"][0])] for q in questions}
+    published = {name: baseline(a.data_dir, key, golds) for name, key in BASELINES.items()}
+    if a.json:
+        print(json.dumps({"dataset": "realtimeqa", "results": result, "baselines": published}))
+        return 0
+    print(f"RealTime QA: {result['questions']} questions, {result['documents']} articles, {result['paragraphs']} paragraphs")
+    print(table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"]))
+    print()
+    print(table([{"system": "ours (extractive)", "em": result["em"], "f1": result["f1"]}]
+                + [{"system": n, **v} for n, v in published.items()], ["system", "em", "f1"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

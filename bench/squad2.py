@@ -1,0 +1,97 @@
+"""SQuAD 2.0 (CS224N dev half) as a refusal test: every paragraph indexed, every question asked.
+
+    python bench/squad2.py ../shared/benchmarks/squad2-cs224n-dev [--json] [--sample N]
+
+All paragraphs of dev-v2.0.json plus those of the distractor file are indexed, one document
+each. For each question: hit@5 on the paragraph it was written against; on the 3,168
+unanswerable questions the refusal rate, on the 2,910 answerable ones the false-refusal rate
+and whether a gold answer is contained in the answer. The curve of refusal against false
+refusal over the refusal threshold shows where the default sits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, contains, table, write_jsonl
+
+from rag import pipeline
+from rag.config import Settings
+from rag.generate import rank_sentences
+
+CURVE = [round(0.2 + 0.05 * i, 2) for i in range(11)]
+
+
+def paragraphs(path: Path, prefix: str) -> list[tuple[str, str, str, list[dict]]]:
+    """(document id, article title, context, questions) for every paragraph of a SQuAD file."""
+    out = []
+    for a, article in enumerate(json.loads(path.read_text())["data"]):
+        for p, para in enumerate(article["paragraphs"]):
+            out.append((f"{prefix}{a:02d}-{p:03d}", article["title"].replace("_", " "), para["context"], para["qas"]))
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data_dir", type=Path, help="folder with dev-v2.0.json and distractors-test-v2.0-noanswers.json")
+    ap.add_argument("--json", action="store_true", help="print one JSON line instead of tables")
+    ap.add_argument("--sample", type=int, default=0, help="ask N questions drawn with seed 0 (0: all)")
+    a = ap.parse_args()
+    dev, distract = a.data_dir / "dev-v2.0.json", a.data_dir / "distractors-test-v2.0-noanswers.json"
+    if not dev.is_file():
+        print(f"error: {dev} not found", file=sys.stderr)
+        return 2
+    work = ROOT / "index" / "bench" / "squad2"
+    paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
+    rows = [{"id": i, "title": t, "text": c} for i, t, c, _ in paras]
+    new = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if not (work / "corpus.jsonl").is_file() or (work / "corpus.jsonl").read_text(encoding="utf-8") != new:
+        write_jsonl(work / "corpus.jsonl", rows)
+    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    documents = {name: d["text"] for name, d in pipe.retriever.index.documents.items()}
+    questions = [(pid, qa) for pid, _, _, qas in paras if pid.startswith("dev-") for qa in qas]
+    if a.sample:
+        questions = random.Random(0).sample(questions, min(a.sample, len(questions)))
+
+    results, t0 = [], time.perf_counter()
+    for pid, qa in questions:
+        hits = pipe.retrieve(qa["question"], 5)
+        ranked = rank_sentences(qa["question"], hits, documents)
+        answer = pipe.ask(qa["question"])
+        golds = [x["text"] for x in qa["answers"]]
+        results.append({
+            "answerable": not qa["is_impossible"], "hit@5": pid in [h.source for h in hits],
+            "score": ranked[0][0] if ranked else -1.0, "refused": answer.refused,
+            "contains": (not answer.refused) and any(contains(answer.answer, g) for g in golds),
+        })
+    seconds = time.perf_counter() - t0
+    ans = [r for r in results if r["answerable"]]
+    una = [r for r in results if not r["answerable"]]
+    mean = lambda rs, k: sum(float(r[k]) for r in rs) / max(1, len(rs))
+    result = {
+        "questions": len(results), "answerable": len(ans), "unanswerable": len(una),
+        "hit@5": mean(results, "hit@5"), "hit@5_answerable": mean(ans, "hit@5"),
+        "refusal_rate_unanswerable": mean(una, "refused"), "false_refusal_rate": mean(ans, "refused"),
+        "containment_accuracy": mean(ans, "contains"), "seconds_per_question": seconds / max(1, len(results)),
+        "threshold": pipe.settings.refusal_threshold,
+    }
+    curve = [{"threshold": t, "refusal": sum(r["score"] < t for r in una) / max(1, len(una)),
+              "false_refusal": sum(r["score"] < t for r in ans) / max(1, len(ans))} for t in CURVE]
+    if a.json:
+        print(json.dumps({"dataset": "squad2-cs224n-dev", "results": result, "curve": curve}))
+        return 0
+    print(f"SQuAD 2.0 dev half: {len(results)} questions over {len(paras)} paragraphs")
+    print(table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"]))
+    print()
+    print("refusal threshold curve (top sentence score below the threshold = refused):")
+    print(table(curve, ["threshold", "refusal", "false_refusal"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
