@@ -22,6 +22,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check rag tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 lint: setup

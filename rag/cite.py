@@ -89,7 +89,7 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
         checks = {n: _support(sentence, vec, hits[n - 1], embed) for n in range(1, len(hits) + 1)}
         good = [n for n in valid if checks[n][0]]
         if valid and not good or not valid:
-            better = max(checks, key=lambda n: (checks[n][0], checks[n][1].score if checks[n][1] else 0.0), default=None)
+            better = max(checks, key=lambda n: (checks[n][0], getattr(checks[n][1], "score", 0.0)), default=None)
             if better is not None and checks[better][0]:
                 notes.append(f"cited passage [{better}] for {_short(sentence)!r}" + (f" instead of {valid}" if valid else ""))
                 good = [better]

@@ -354,23 +354,21 @@ def _merge(content: str, units: list[_Unit]) -> list[_Unit]:
 
 def _split_long(content: str, units: list[_Unit]) -> list[tuple[int, int, int]]:
     """(start, end, length of the block it came from), blocks over MAX_CHARS cut at sentence ends."""
-    pieces = []
+    pieces: list[tuple[int, int, int]] = []
     for u in units:
         size = u.end - u.start
         if size <= MAX_CHARS:
             pieces.append((u.start, u.end, size))
             continue
-        chunk_start = chunk_end = None
+        chunk: tuple[int, int] | None = None
         for s, e in T.sentence_spans(content[u.start : u.end], u.start):
-            if chunk_start is not None and e - chunk_start > MAX_CHARS:
-                pieces.append((chunk_start, chunk_end, size))
-                chunk_start = None
-            if chunk_start is None:
-                chunk_start = s
-            chunk_end = e
-        if chunk_start is not None:
-            pieces.append((chunk_start, chunk_end, size))
-    return pieces  # type: ignore[return-value]
+            if chunk is not None and e - chunk[0] > MAX_CHARS:
+                pieces.append((*chunk, size))
+                chunk = None
+            chunk = (s, e) if chunk is None else (chunk[0], e)
+        if chunk is not None:
+            pieces.append((*chunk, size))
+    return pieces
 
 
 def _dedupe(

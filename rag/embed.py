@@ -48,7 +48,7 @@ class SentenceTransformerEmbedder:
         torch.set_num_threads(max(1, os.cpu_count() or 1))
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = name
-        self.dim = int(self.model.get_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one encode at a time: the model already uses every core
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:

@@ -142,7 +142,7 @@ def run(
         "questions": [{**r, "question": q.question, "answer": a.answer, "refused": a.refused,
                        "retrieved": [x["id"] for x in a.passages]} for q, a, r in zip(questions, answers, rows)],
     }
-    failures = gate(result["overall"], thresholds, k)
+    failures = gate(result["overall"], thresholds, k)  # type: ignore[arg-type]
     result["gate"] = {"passed": not failures, "failures": failures, "thresholds": thresholds}
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,16 @@ def test_injected_instructions_change_nothing(corpus_copy: Path, tmp_path: Path,
     q = "How many Russians have crossed the border since the mobilization?"
     assert poisoned.ask(q).answer == pipe.ask(q).answer
     assert "PWNED" not in poisoned.ask("What share of the population is the Russian minority?").answer
+
+
+def test_a_jsonl_corpus_answers_citing_document_ids(tmp_path: Path) -> None:
+    docs = tmp_path / "news.jsonl"
+    docs.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "astana-2024-07", "title": "Astana heat", "text": "Astana recorded 41 degrees on 3 July, a record for the capital."},
+        {"id": "almaty-2024-07", "title": "Almaty rain", "text": "Almaty saw heavy rain and flooding in the first week of July."},
+    ]) + "\n")
+    s = Settings(corpus_dir=docs, index_dir=tmp_path / "ix", openai_api_key="", openai_base_url="")
+    a = pipeline.build(s).ask("What temperature did Astana record in July?")
+    assert not a.refused and "41 degrees" in a.answer
+    c = a.citations[0]
+    assert c.source == "astana-2024-07" and c.id == "astana-2024-07#p1"
