@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import cached_index, table
+from common import cached_index, progress, table
 
 from rag.retrieve import Retriever
 
@@ -87,7 +87,7 @@ def main() -> int:
         shared = retriever
         retriever.embed([queries[q] for q in qids])
         t0 = time.perf_counter()
-        per_query = [metrics(documents(retriever, queries[q]), qrels[q]) for q in qids]
+        per_query = [metrics(documents(retriever, queries[q]), qrels[q]) for q in progress(qids, variant)]
         timing[variant] = (time.perf_counter() - t0) / len(qids) * 1000
         results[variant] = {m: round(sum(r[m] for r in per_query) / len(per_query), 4) for m in per_query[0]}
     if a.json:

@@ -72,3 +72,10 @@ def table(rows: list[dict[str, object]], columns: list[str]) -> str:
     out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     out += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(out)
+
+
+def progress(items: list, label: str):  # type: ignore[no-untyped-def,type-arg]
+    """`items` with a progress bar on stderr when it is a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, disable=not sys.stderr.isatty(), file=sys.stderr, unit="q")

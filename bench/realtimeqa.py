@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, exact_match, f1, table, write_jsonl
+from common import ROOT, contains, exact_match, f1, progress, table, write_jsonl
 
 from rag import pipeline
 from rag.config import Settings
@@ -65,11 +65,17 @@ def baseline(data: Path, key: str, gold: dict[str, str]) -> dict[str, float]:
             "f1": 100 * sum(f1(preds.get(q, ""), g) for q, g in gold.items()) / len(gold)}
 
 
+def _nota_correct(q: dict | None) -> bool:  # type: ignore[type-arg]
+    """Whether "None of the above" is this NOTA question's answer: its true answer was removed."""
+    return q is not None and q["choices"][int(q["answer"][0])].lower().startswith("none of")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path, help="the realtimeqa folder (qa files, gcs/, gold/, baseline_results/)")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of tables")
     ap.add_argument("--limit", type=int, default=0, help="ask only the first N questions (0: all)")
+    ap.add_argument("--nota-only", action="store_true", help="ask only the questions whose answer the NOTA file removed")
     a = ap.parse_args()
     qa_path = a.data_dir / f"{STEM}_qa.jsonl"
     if not qa_path.is_file() or not (a.data_dir / "gcs").is_dir():
@@ -80,15 +86,17 @@ def main() -> int:
     pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
     questions = [json.loads(line) for line in qa_path.read_text().splitlines()]
     questions = questions[: a.limit] if a.limit else questions
-    nota = {q["question_id"]: q for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
+    nota = {q["question_id"].removesuffix("_nota"): q
+            for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
+    if a.nota_only:
+        questions = [q for q in questions if _nota_correct(nota.get(q["question_id"]))]
 
     rows, t0 = [], time.perf_counter()
-    for q in questions:
+    for q in progress(questions, "asking"):
         gold = q["choices"][int(q["answer"][0])]
         answer = pipe.ask(q["question_sentence"])
         ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
-        n = nota.get(q["question_id"])
-        removed = n is not None and n["choices"][int(n["answer"][0])].lower().startswith("none of")
+        removed = _nota_correct(nota.get(q["question_id"]))
         text = "" if answer.refused else answer.answer
         rows.append({
             "id": q["question_id"], "gold_doc": gold_doc.get(q["question_id"]),

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, table, write_jsonl
+from common import ROOT, contains, progress, table, write_jsonl
 
 from rag import pipeline
 from rag.config import Settings
@@ -56,7 +56,7 @@ def main() -> int:
         questions = random.Random(0).sample(questions, min(a.sample, len(questions)))
 
     results, t0 = [], time.perf_counter()
-    for pid, qa in questions:
+    for pid, qa in progress(questions, "asking"):
         hits = pipe.retrieve(qa["question"], 5)
         ranked = rank_sentences(qa["question"], hits, documents)
         answer = pipe.ask(qa["question"])

@@ -45,7 +45,7 @@ class SentenceTransformerEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))  # every core unless told
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = name
         self.dim = int(self.model.get_embedding_dimension() or 0)
