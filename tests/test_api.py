@@ -74,7 +74,7 @@ def test_bad_input_gets_422_with_message(client: TestClient, body: dict, fragmen
 def test_malformed_and_oversized_bodies(client: TestClient) -> None:
     r = client.post("/ask", content=b"{bad", headers={"content-type": "application/json"})
     assert r.status_code == 422 and "not valid JSON" in r.json()["detail"]
-    r = client.post("/ask", content=b"x" * 100_000, headers={"content-type": "application/json"})
+    r = client.post("/ask", content=b"x" * 2_100_000, headers={"content-type": "application/json"})
     assert r.status_code == 413
 
 
