@@ -174,7 +174,7 @@ def main() -> int:
             print(f"\n{n:,} paragraphs")
             print(table(out[str(n)], ["kind", "build_s", "memory_mb", "query_p50_ms", "recall@10", "rss_mb"]), flush=True)
     if a.json:
-        print(json.dumps({"sizes": out, "recommended_hnsw_above": index.HNSW_ABOVE}))
+        print(json.dumps({"sizes": out, "auto_ivf_above": index.APPROXIMATE_ABOVE}))
     return 0
 
 

@@ -45,7 +45,7 @@ def index_cmd(
     corpus: Corpus = None,
     index: IndexDir = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every dropped block, to audit the cleaning.")] = False,
-    kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw or auto [env RAG_INDEX_KIND].")] = None,
+    kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw, ivf or auto (IVF above 100,000 paragraphs) [env RAG_INDEX_KIND].")] = None,
 ) -> None:
     """Build or update the index: only paragraphs whose text changed are embedded again."""
     from rag import embed

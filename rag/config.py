@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = ROOT / "prompts"
     embed_model: str = ""  # a local sentence-transformers folder; empty: the bundled model
     auto_index: bool = True  # build the index when it is missing or stale
-    index_kind: str = "auto"  # flat | hnsw | auto
+    index_kind: str = "auto"  # flat | hnsw | ivf | auto
     k: int = 5  # passages retrieved per question
     refusal_threshold: float = 0.40  # below this evidence score the offline answerer refuses
     max_k: int = 50

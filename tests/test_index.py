@@ -52,3 +52,22 @@ def test_manifest_records_what_was_built(seeds_index: Path) -> None:
     assert m["model"] == "all-MiniLM-L6-v2" and m["dim"] == 384 and m["paragraphs"] > 40
     assert set(m["files"]) == {p.name for p in Path(m["corpus_dir"]).glob("*.txt")}
     assert "embeddings.npy" in m["checksums"] and "sentence-transformers" in m["versions"]
+
+
+def test_auto_kind_switches_to_ivf_and_ivf_finds_what_flat_finds(tmp_path: Path) -> None:
+    import faiss
+    import numpy as np
+
+    assert index._kind("auto", 50_000) == "flat" and index._kind("auto", 150_000) == "ivf"
+    assert index._kind("ivf", 10) == "flat"
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((50, 384)).astype(np.float32)
+    x = centres[rng.integers(0, 50, 20_000)] + 0.5 * rng.standard_normal((20_000, 384)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    faiss.write_index(index.faiss_index(x, "ivf"), str(tmp_path / "ivf.index"))
+    ivf = index._read_faiss(tmp_path / "ivf.index")
+    assert ivf.nprobe == index.IVF_NPROBE
+    q = x[:50]
+    exact = index.faiss_index(x, "flat").search(q, 10)[1]
+    found = ivf.search(q, 10)[1]
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)]) > 0.9
