@@ -97,16 +97,13 @@ class _Unit:
 
 def read(path: Path) -> Corpus:
     """A corpus from a folder of text files, a BEIR folder (corpus.jsonl) or a JSONL file of documents."""
-    if path.is_file() and path.suffix == ".jsonl":
-        return read_jsonl(path)
-    if (path / "corpus.jsonl").is_file():
-        return read_jsonl(path / "corpus.jsonl")
-    return read_folder(path)
+    files = source_files(path)
+    return read_jsonl(files[0]) if files else read_folder(path)
 
 
 def source_files(path: Path) -> list[Path]:
-    """The file(s) whose bytes make up the corpus at `path`, for fingerprinting (folders: None)."""
-    if path.is_file():
+    """The JSONL file holding the corpus at `path` (itself, or a BEIR folder's corpus.jsonl); none for a folder of files."""
+    if path.is_file() and path.suffix == ".jsonl":
         return [path]
     if (path / "corpus.jsonl").is_file():
         return [path / "corpus.jsonl"]

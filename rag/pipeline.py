@@ -81,13 +81,13 @@ class Pipeline:
         parts = split_question(question)
         if len(parts) == 1:
             return self.retriever.search(question, k)
-        rankings = [self.retriever.search(q, k) for q in [question, *parts]]
+        rankings = [self.retriever.search(q, k, sentences=False) for q in [question, *parts]]
         merged: dict[str, Hit] = {}
         for rank in range(k):
             for ranking in rankings:
                 if rank < len(ranking) and len(merged) < k:
                     merged.setdefault(ranking[rank].id, ranking[rank])
-        return list(merged.values())
+        return self.retriever.with_sentences(list(merged.values()), question)  # scored once, for the kept hits
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k

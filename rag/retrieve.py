@@ -81,6 +81,11 @@ class Retriever:
                 break
         return [self._with_sentences(h, q, question) for h in hits] if sentences else hits
 
+    def with_sentences(self, hits: list[Hit], question: str) -> list[Hit]:
+        """The hits with their sentences scored against `question`."""
+        q = self.embed([question])[0]
+        return [self._with_sentences(h, q, question) for h in hits]
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings with a bounded cache, so sentences seen before cost nothing."""
         with self._lock:
