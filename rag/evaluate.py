@@ -28,7 +28,7 @@ from rag.pipeline import Answer
 TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
 DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
 DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
-SPLITS = ("all", "calibration", "holdout")
+SPLITS = ("all", "calibration", "holdout", "sealed")
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,15 @@ class Question:
     answers: list[list[str]]
     sources: list[str]
     evidence: list[str]
+    split: str = ""  # "sealed": written apart, scored once; never part of all, calibration or holdout
 
 
 def load_set(path: Path, split: str = "all") -> list[Question]:
-    """Questions of a JSONL file; every third one (the 3rd, 6th, ...) is the held-out split."""
+    """Questions of a JSONL file for one split.
+
+    Sealed questions form their own split. Of the others, every third one (the 3rd, 6th, ...)
+    is the held-out split, the rest the calibration split, and `all` is both.
+    """
     if split not in SPLITS:
         raise InputError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     try:
@@ -51,16 +56,20 @@ def load_set(path: Path, split: str = "all") -> list[Question]:
     except OSError as e:
         raise InputError(f"cannot read question set {path}: {e.strerror}") from e
     out = []
+    position = 0
     for n, line in enumerate((ln for ln in lines if ln.strip()), 1):
         try:
             row = json.loads(line)
-            q = Question(**{f: row[f] for f in Question.__dataclass_fields__})
+            q = Question(**{f: row[f] for f in Question.__dataclass_fields__ if f in row or f != "split"})
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"{path} question {n} does not fit the schema in eval/README.md: {e}") from e
         if q.type not in TYPES or not isinstance(q.answerable, bool) or (q.answerable and not q.answers):
             raise InputError(f"{path} question {n} ({q.id}): type must be one of {', '.join(TYPES)}, "
                              "answerable a boolean, and an answerable question needs answers")
-        if split == "all" or (split == "holdout") == (n % 3 == 0):
+        if q.split != "sealed":
+            position += 1
+        group = q.split if q.split == "sealed" else "holdout" if position % 3 == 0 else "calibration"
+        if split == group or (split == "all" and group != "sealed"):
             out.append(q)
     return out
 
