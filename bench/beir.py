@@ -18,6 +18,7 @@ from pathlib import Path
 
 from common import cached_index, progress, table
 
+from rag import embed
 from rag.retrieve import Retriever
 
 # name -> (mode, fusion weights): the plain modes and the fusion variants worth trying
@@ -78,13 +79,10 @@ def main() -> int:
     qids = [q for q in queries if q in qrels]
     results: dict[str, dict[str, float]] = {}
     timing: dict[str, float] = {}
-    shared: Retriever | None = None
+    cached = embed.Cached(embedder)  # query embeddings computed once for all variants
     for variant in a.variants:
         mode, weights = VARIANTS[variant]
-        retriever = Retriever(idx, embedder, mode, weights)
-        if shared is not None:
-            retriever._cache = shared._cache  # query embeddings computed once for all variants
-        shared = retriever
+        retriever = Retriever(idx, cached, mode, weights)
         retriever.embed([queries[q] for q in qids])
         t0 = time.perf_counter()
         per_query = [metrics(documents(retriever, queries[q]), qrels[q]) for q in progress(qids, variant)]

@@ -27,7 +27,7 @@ import numpy as np
 from common import ROOT, table
 
 from rag import corpus as C
-from rag import index
+from rag import index, store
 from rag import text as T
 
 DIM, CENTRES, QUERIES, WORDS, VOCAB = 384, 2000, 200, 60, 50_000
@@ -72,13 +72,13 @@ def faiss_kinds(vecs: np.ndarray, queries: np.ndarray) -> list[dict[str, object]
     n = len(vecs)
     rows = []
     t = time.perf_counter()
-    flat = index.faiss_index(vecs, "flat")
+    flat = store.faiss_index(vecs, "flat")
     build = time.perf_counter() - t
     p50, exact = timed_queries(flat, queries)
     rows.append({"kind": "flat", "build_s": build, "memory_mb": n * DIM * 4 / 2**20, "query_p50_ms": p50, "recall@10": 1.0})
     del flat
     t = time.perf_counter()
-    hnsw = index.faiss_index(vecs, "hnsw")
+    hnsw = store.faiss_index(vecs, "hnsw")
     build = time.perf_counter() - t
     p50, found = timed_queries(hnsw, queries)
     mem = faiss.serialize_index(hnsw).nbytes / 2**20
@@ -101,7 +101,7 @@ def faiss_kinds(vecs: np.ndarray, queries: np.ndarray) -> list[dict[str, object]
 
 def bm25_row(docs: list[str]) -> dict[str, object]:
     t = time.perf_counter()
-    bm25 = index.bm25_index(docs)
+    bm25 = store.bm25_index(docs)
     build = time.perf_counter() - t
     rng = np.random.default_rng(2)
     lat = []
@@ -127,7 +127,7 @@ def serve_rss(vecs: np.ndarray, docs: list[str], kind: str) -> float:
         corpus = C.Corpus([C.Document("synthetic", "", text, paras, (), {}, True)])
         manifest = {"format": index.FORMAT, "cleaning": index.CLEANING, "model": "all-MiniLM-L6-v2", "dim": DIM,
                     "kind": kind, "paragraphs": len(docs), "documents": 1, "corpus_dir": "", "files": {}}
-        index._write(folder, corpus, vecs, manifest)
+        index._write(folder, corpus, docs, vecs, manifest)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

@@ -29,9 +29,9 @@ import numpy as np
 from common import ROOT, table, write_jsonl
 
 from rag import corpus as C
-from rag import embed, index
+from rag import embed, index, retrieve
 from rag.config import Settings
-from rag.generate import Extractive
+from rag.extractive import Extractive
 from rag.pipeline import Pipeline
 from rag.retrieve import Retriever
 
@@ -101,9 +101,9 @@ def main() -> int:
         llama, llama_build = llamaindex_build(texts, embed.bundled_model_path(), embed.BATCH)
 
         ix = index.load(Path(tmp) / "index", embedder.name, embedder.dim)
-        retriever = Retriever(ix, embedder)
+        retriever = Retriever(ix, embed.Cached(embedder))
         documents = {name: d["text"] for name, d in ix.documents.items()}
-        pipe = Pipeline(retriever, Extractive(documents=documents, scorer=retriever), None, Settings())
+        pipe = Pipeline(retriever, Extractive(retriever.embed, retrieve.idf(ix), documents), None, Settings())
         llama_retriever = llama.as_retriever(similarity_top_k=K)
         ours_q, ours_ask, llama_q = [], [], []
         for q in questions:  # alternating, each question new to every cache
@@ -111,7 +111,7 @@ def main() -> int:
             llama_retriever.retrieve(q)
             llama_q.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            retriever.search(q, K, sentences=False)
+            retriever.search(q, K)
             ours_q.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             pipe.ask(q)

@@ -21,8 +21,8 @@ from pathlib import Path
 from common import ROOT, contains, progress, table, write_jsonl
 
 from rag import pipeline
+from rag import text as T
 from rag.config import Settings
-from rag.generate import rank_sentences
 
 CURVE = [round(0.2 + 0.05 * i, 2) for i in range(11)]
 
@@ -50,20 +50,20 @@ def main() -> int:
     paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
     write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))  # same bytes: index stays fresh
     pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
-    documents = {name: d["text"] for name, d in pipe.retriever.index.documents.items()}
     questions = [(pid, qa) for pid, _, _, qas in paras if pid.startswith("dev-") for qa in qas]
     if a.sample:
         questions = random.Random(0).sample(questions, min(a.sample, len(questions)))
 
     results, t0 = [], time.perf_counter()
     for pid, qa in progress(questions, "asking"):
-        hits = pipe.retrieve(qa["question"], 5)
-        ranked = rank_sentences(qa["question"], hits, documents)
+        parts = T.split_question(qa["question"])
+        hits = pipe.retrieve(qa["question"], parts, 5)
+        top = max((s.score for part in parts for s in pipe.generator.score(part, hits)[:1]), default=-1.0)  # type: ignore[attr-defined]
         answer = pipe.ask(qa["question"])
         golds = [x["text"] for x in qa["answers"]]
         results.append({
-            "answerable": not qa["is_impossible"], "hit@5": pid in [h.source for h in hits],
-            "score": ranked[0][0] if ranked else -1.0, "refused": answer.refused,
+            "answerable": not qa["is_impossible"], "hit@5": pid in [h.paragraph.source for h in hits],
+            "score": top, "refused": answer.refused,
             "contains": (not answer.refused) and any(contains(answer.answer, g) for g in golds),
         })
     seconds = time.perf_counter() - t0

@@ -9,11 +9,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +27,7 @@ log = logging.getLogger("rag.api")
 STATUS: dict[type[errors.RagError], int] = {
     errors.TooLarge: 413,
     errors.InputError: 422,
+    errors.NotFound: 404,
     errors.LLMTimeout: 504,
     errors.LLMError: 502,
     errors.IndexError_: 503,
@@ -37,24 +37,28 @@ STATUS: dict[type[errors.RagError], int] = {
 EXAMPLE = "Units from which countries were in the CSTO force?"
 
 
-class Turn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: str = Field(pattern="^(user|assistant)$", examples=["user"])
-    content: str = Field(examples=[EXAMPLE])
+def request_models(s: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
+    """The /ask and /search bodies, their limits taken from the settings so that the schema publishes them."""
 
+    class Turn(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        role: Literal["user", "assistant"] = Field(examples=["user"])
+        content: str = Field(max_length=s.max_turn_chars, examples=[EXAMPLE])
 
-class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-    question: str = Field(min_length=1, description="The question, at most RAG_MAX_QUESTION_CHARS characters.")
-    history: list[Turn] | None = Field(None, description="Earlier turns, oldest first, for follow-up questions.")
-    k: int | None = Field(None, ge=1, description="Passages to retrieve (1 to RAG_MAX_K).")
-    stream: bool = Field(False, description="Answer as Server-Sent Events: deltas, citations, then the whole answer.")
+    class AskRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
+        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=r"\S", description="The question.")
+        history: list[Turn] | None = Field(None, max_length=s.max_history_turns,
+                                           description="Earlier turns, oldest first, for follow-up questions.")
+        k: int | None = Field(None, ge=1, le=s.max_k, description="Passages to retrieve.")
+        stream: bool = Field(False, description="Answer as Server-Sent Events: deltas, citations, then the whole answer.")
 
+    class SearchRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
+        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=r"\S")
+        k: int = Field(5, ge=1, le=s.max_k)
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-    question: str = Field(min_length=1)
-    k: int = Field(5, ge=1)
+    return AskRequest, SearchRequest
 
 
 class HitOut(BaseModel):
@@ -71,19 +75,20 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
 
 
-class Paragraph(BaseModel):
+class ParagraphOut(BaseModel):
     id: str
     source: str
     title: str
     start: int
     end: int
     text: str
+    kind: str = "text"
 
 
 class DocumentOut(BaseModel):
     name: str
     title: str
-    paragraphs: list[Paragraph]
+    paragraphs: list[ParagraphOut]
 
 
 class Health(BaseModel):
@@ -105,27 +110,35 @@ ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
     """The REST app; `pipeline` lets tests share one already built."""
     s = settings or get_settings()
+    app = FastAPI(
+        title="rag", version="0.1.0", lifespan=_lifespan(s, pipeline), responses=ERRORS,
+        description="Answers from a news corpus where every sentence cites a verbatim quote of the paragraph it came from.",
+    )
+    _install_middleware(app, s)
+    _install_errors(app)
+    _answer_routes(app, *request_models(s))
+    _corpus_routes(app)
+    return app
+
+
+def _lifespan(s: Settings, pipeline: Pipeline | None) -> Callable[[FastAPI], Any]:
+    """Load the index and models once, before the first request."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from rag import pipeline as pipeline_mod
 
         app.state.pipeline = pipeline or await run_in_threadpool(pipeline_mod.build, s)
-        app.state.by_id = {p.id: p for p in app.state.pipeline.retriever.index.paragraphs}
         app.state.by_source = {}
         for p in app.state.pipeline.retriever.index.paragraphs:
             app.state.by_source.setdefault(p.source, []).append(p)
         yield
 
-    app = FastAPI(
-        title="rag", version="0.1.0", lifespan=lifespan, responses=ERRORS,
-        description="Answers from a news corpus where every sentence cites a verbatim quote of the paragraph it came from.",
-    )
-    _install_middleware(app, s)
-    _install_errors(app)
+    return lifespan
 
-    @app.post("/ask", response_model=Answer, responses={200: {"content": {"text/event-stream": {}}}})
-    async def ask(body: AskRequest, request: Request) -> Any:
+
+def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[BaseModel]) -> None:
+    async def ask(body: Any, request: Request) -> Any:
         """Answer a question; with `"stream": true`, as Server-Sent Events."""
         p: Pipeline = request.app.state.pipeline
         history = [t.model_dump() for t in body.history] if body.history else None
@@ -135,27 +148,14 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             return StreamingResponse(_events(answer), media_type="text/event-stream")
         return answer
 
-    @app.post("/search", response_model=SearchResponse)
-    async def search(body: SearchRequest, request: Request) -> Any:
+    async def search(body: Any, request: Request) -> Any:
         """The passages most relevant to a question, best first."""
         hits = await run_in_threadpool(request.app.state.pipeline.search, body.question, body.k)
         return {"question": body.question, "hits": [h.public() for h in hits]}
 
-    @app.get("/sources/{id:path}", response_model=Paragraph)
-    async def source(id: str, request: Request) -> Any:
-        """One paragraph by id, e.g. `001_4e18fd9c259265ac.txt#p5` (write `#` as `%23`)."""
-        p = request.app.state.by_id.get(id)
-        if p is None:
-            return JSONResponse({"detail": f"no paragraph with id {id!r}"}, status_code=404)
-        return asdict(p)
-
-    @app.get("/documents/{name:path}", response_model=DocumentOut)
-    async def document(name: str, request: Request) -> Any:
-        """A document's title and paragraphs."""
-        paragraphs = [asdict(p) for p in request.app.state.by_source.get(name, [])]
-        if not paragraphs:
-            return JSONResponse({"detail": f"no document named {name!r}"}, status_code=404)
-        return {"name": name, "title": paragraphs[0]["title"], "paragraphs": paragraphs}
+    ask.__annotations__["body"], search.__annotations__["body"] = ask_body, search_body  # models built from settings
+    app.post("/ask", response_model=Answer, responses={200: {"content": {"text/event-stream": {}}}})(ask)
+    app.post("/search", response_model=SearchResponse)(search)
 
     @app.get("/health", response_model=Health)
     async def health(request: Request) -> Any:
@@ -167,33 +167,23 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             "built_at": m["built_at"], "generator": p.generator.name,
         }
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = _with_limits(get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            ), s)
-        return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+def _corpus_routes(app: FastAPI) -> None:
+    @app.get("/sources/{id:path}", response_model=ParagraphOut)
+    async def source(id: str, request: Request) -> Any:
+        """One paragraph by id, e.g. `001_4e18fd9c259265ac.txt#p5` (write `#` as `%23`)."""
+        p = request.app.state.pipeline.retriever.index.by_id.get(id)
+        if p is None:
+            raise errors.NotFound(f"no paragraph with id {id!r}: ids look like <file>#p<n>, as citations give them")
+        return asdict(p)
 
-
-def _with_limits(schema: dict[str, Any], s: Settings) -> dict[str, Any]:
-    """The configured input limits written into the published schema, so clients can see them."""
-    parts = schema["components"]["schemas"]
-    for name in ("AskRequest", "SearchRequest"):
-        props = parts[name]["properties"]
-        props["question"].update(maxLength=s.max_question_chars, pattern=r"\S")
-        k = props["k"]
-        for option in k.get("anyOf", [k]):
-            if option.get("type") == "integer":
-                option["maximum"] = s.max_k
-    history = parts["AskRequest"]["properties"]["history"]
-    for option in history.get("anyOf", [history]):
-        if option.get("type") == "array":
-            option["maxItems"] = s.max_history_turns
-    parts["Turn"]["properties"]["content"]["maxLength"] = 4 * s.max_question_chars
-    return schema
+    @app.get("/documents/{name:path}", response_model=DocumentOut)
+    async def document(name: str, request: Request) -> Any:
+        """A document's title and paragraphs."""
+        paragraphs = [asdict(p) for p in request.app.state.by_source.get(name, [])]
+        if not paragraphs:
+            raise errors.NotFound(f"no document named {name!r}: citations name documents by their `source`")
+        return {"name": name, "title": paragraphs[0]["title"], "paragraphs": paragraphs}
 
 
 async def _events(answer: Answer) -> AsyncIterator[str]:
@@ -231,6 +221,8 @@ def _describe(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return "the request body is not valid JSON"
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+    if error.get("type") == "string_pattern_mismatch":
+        return f"{where}: is empty (only white space): ask something"
     return f"{where}: {error.get('msg', 'invalid')}"
 
 

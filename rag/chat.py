@@ -5,18 +5,16 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from rich.console import Console
-
+from rag import render
 from rag.errors import RagError
 from rag.pipeline import Pipeline
 
 HELP = "Ask a question. :sources shows the last answer's sources, :quit leaves."
 
 
-def run(pipeline: Pipeline, k: int, out: Console, err: Console, interactive: bool) -> None:
+def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
     """Read questions until :quit, end of input or Ctrl-C; answer each with the history so far."""
-    from rag.cli import show_sources
-
+    out, err = render.out, render.err
     history: list[dict[str, str]] = []
     last: dict[str, Any] | None = None
     if interactive:
@@ -33,7 +31,7 @@ def run(pipeline: Pipeline, k: int, out: Console, err: Console, interactive: boo
         if q in (":quit", ":q", ":exit"):
             return
         if q == ":sources":
-            show_sources(last) if last else out.print("no answer yet")
+            render.sources(last) if last else out.print("no answer yet")
             continue
         if q.startswith(":"):
             out.print(f"unknown command {q}. {HELP}")

@@ -89,7 +89,7 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
         checks = {n: _support(sentence, vec, hits[n - 1], embed) for n in range(1, len(hits) + 1)}
         good = [n for n in valid if checks[n][0]]
         if valid and not good or not valid:
-            better = max(checks, key=lambda n: (checks[n][0], getattr(checks[n][1], "score", 0.0)), default=None)
+            better = max(checks, key=lambda n: (checks[n][0], checks[n][2]), default=None)
             if better is not None and checks[better][0]:
                 notes.append(f"cited passage [{better}] for {_short(sentence)!r}" + (f" instead of {valid}" if valid else ""))
                 good = [better]
@@ -123,7 +123,7 @@ def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str
     sims = embed([s.text for s in hit.sentences]) @ vec
     i = int(np.argmax(sims))
     score = float(sims[i])
-    return score >= SUPPORT and _facts_present(sentence, hit.text), hit.sentences[i], score
+    return score >= SUPPORT and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
 
 
 def _facts_present(sentence: str, paragraph: str) -> bool:
@@ -137,13 +137,12 @@ def _facts_present(sentence: str, paragraph: str) -> bool:
 
 def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: bool, score: float) -> int:
     """The marker of this quote, reusing one already given to the same quote."""
+    p = hit.paragraph
     for c in citations:
-        if c.id == hit.id and c.start == sentence.start:
+        if c.id == p.id and c.start == sentence.start:
             return c.marker
     marker = len(citations) + 1
-    citations.append(
-        Citation(marker, hit.id, hit.source, sentence.start, sentence.end, sentence.text, supported, round(score, 4))
-    )
+    citations.append(Citation(marker, p.id, p.source, sentence.start, sentence.end, sentence.text, supported, round(score, 4)))
     return marker
 
 

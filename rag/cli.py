@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from rag import render
 from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
+from rag.evaluate import SPLITS
+from rag.retrieve import MODES
+from rag.store import KINDS
 
 app = typer.Typer(
     help="Question answering over a news corpus where every sentence cites the paragraph it came from.",
@@ -19,8 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line in logs
+out, err = render.out, render.err
 
 Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) [env RAG_CORPUS_DIR; default seeds/].")]
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder [env RAG_INDEX_DIR; default index/].")]
@@ -45,7 +47,7 @@ def index_cmd(
     corpus: Corpus = None,
     index: IndexDir = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every dropped block, to audit the cleaning.")] = False,
-    kind: Annotated[str | None, typer.Option(help="FAISS index: flat, hnsw, ivf or auto (IVF above 100,000 paragraphs) [env RAG_INDEX_KIND].")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"FAISS index: {', '.join(KINDS)} (auto: IVF above 100,000 paragraphs) [env RAG_INDEX_KIND].")] = None,
 ) -> None:
     """Build or update the index: only paragraphs whose text changed are embedded again."""
     from rag import embed
@@ -87,12 +89,7 @@ def search(
         hits = p.search(question, k)
     except RagError as e:
         fail(e)
-    if as_json:
-        out.print(json.dumps({"question": question, "hits": [h.public() for h in hits]}, ensure_ascii=False))
-        return
-    for n, h in enumerate(hits, 1):
-        out.print(f"[bold]{n}. {h.id}[/]  score {h.score:.4f}  [{h.start}:{h.end}]", markup=True)
-        out.print(f"   {h.text}\n")
+    render.hits(question, [h.public() for h in hits], as_json)
 
 
 @app.command()
@@ -111,30 +108,9 @@ def ask(
         questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
         for q in questions:
             if q:
-                show(p.ask(q, k=k).to_dict(), as_json)
+                render.answer(p.ask(q, k=k).to_dict(), as_json)
     except RagError as e:
         fail(e)
-
-
-def show(answer: dict[str, Any], as_json: bool) -> None:
-    """Print an answer and its sources."""
-    if as_json:
-        out.print(json.dumps(answer, ensure_ascii=False), markup=False)
-        return
-    out.print(answer["answer"], markup=False)
-    show_sources(answer)
-
-
-def show_sources(answer: dict[str, Any]) -> None:
-    if not answer["citations"]:
-        out.print("(no sources: the corpus does not answer this)" if answer["refused"] else "(no sources)")
-    else:
-        out.print("\nSources:")
-    for c in answer["citations"]:
-        flag = "" if c["supported"] else "  (not supported)"
-        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{flag}\n      “{c['quote']}”", markup=False)
-    for note in answer.get("notes", []):
-        err.print(f"note: {note}", markup=False)
 
 
 @app.command()
@@ -150,7 +126,7 @@ def chat(k: K = 5, corpus: Corpus = None, index: IndexDir = None) -> None:
         p = pipeline.build(settings(corpus, index))
     except RagError as e:
         fail(e)
-    chat_mod.run(p, k, out, err, interactive=sys.stdin.isatty())
+    chat_mod.run(p, k, interactive=sys.stdin.isatty())
 
 
 @app.command()
@@ -174,20 +150,26 @@ def eval_cmd(
     as_json: Json = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for result.json and report.md.")] = None,
     thresholds: Annotated[Path | None, typer.Option(help="Gate thresholds (JSON); default eval/thresholds.json.")] = None,
-    mode: Annotated[str, typer.Option(help="Retrieval: hybrid, dense or bm25.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
     k: K = 5,
-    split: Annotated[str, typer.Option(help="Questions to score: all, calibration or holdout.")] = "all",
+    split: Annotated[str, typer.Option(help=f"Questions to score: {', '.join(SPLITS)} (sealed: scored apart, see eval/README.md).")] = "all",
     corpus: Corpus = None,
     index: IndexDir = None,
 ) -> None:
     """Score answers and citations on an eval set; exit 1 naming every metric below its threshold."""
-    from rag import evaluate
+    from rag import evaluate, report
 
     try:
-        ok = evaluate.run(settings(corpus, index), set_, out_dir, thresholds, mode, k, split, as_json, out, err)
+        result = evaluate.run(settings(corpus, index), set_, out_dir, thresholds, mode, k, split, err.is_terminal)
     except RagError as e:
         fail(e)
-    raise typer.Exit(0 if ok else 1)
+    if as_json:
+        out.print(json.dumps({key: v for key, v in result.items() if key != "questions"}), markup=False)
+    else:
+        out.print(report.table(result), markup=False)
+    for f in result["gate"]["failures"]:
+        err.print(f"gate failed: {f}", markup=False)
+    raise typer.Exit(0 if result["gate"]["passed"] else 1)
 
 
 def main() -> None:

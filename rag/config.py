@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     log_questions: bool = False
 
     @property
+    def max_turn_chars(self) -> int:
+        """A history turn may hold an answer, so four questions' worth."""
+        return 4 * self.max_question_chars
+
+    @property
     def llm_enabled(self) -> bool:
         return bool(self.openai_api_key or self.openai_base_url)
 

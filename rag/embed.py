@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -59,6 +60,27 @@ class SentenceTransformerEmbedder:
                 texts, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class Cached:
+    """An embedder as a function of texts, with a bounded cache: a text seen before costs nothing."""
+
+    def __init__(self, embedder: Embedder, size: int = 20_000) -> None:
+        self.embedder, self.size = embedder, size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = self.embedder.encode(missing) if missing else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        with self._lock:
+            for t, v in zip(missing, fresh):
+                self._cache[t] = v
+            vectors = [self._cache[t] for t in texts]
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return np.stack(vectors) if texts else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
 
 @lru_cache(maxsize=4)

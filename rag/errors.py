@@ -6,6 +6,7 @@
     ├── IndexLockedError      another build holds the index lock
     ├── InputError            a bad question, k, history or request
     │   └── TooLarge          a request body over the limit (HTTP 413)
+    ├── NotFound              no paragraph or document with that id (HTTP 404)
     └── LLMError              the OpenAI-compatible server failed
         ├── LLMTimeout        it did not answer in time (HTTP 504)
         └── LLMBadResponse    it answered with something unusable (HTTP 502)
@@ -38,6 +39,10 @@ class InputError(RagError):
 
 class TooLarge(InputError):
     """A request body is over the size limit."""
+
+
+class NotFound(RagError):
+    """Nothing in the index has the id asked for."""
 
 
 class LLMError(RagError):

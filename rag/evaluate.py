@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 
 from rag.config import ROOT, Settings
 from rag.errors import InputError
@@ -127,10 +126,10 @@ def gate(overall: dict[str, float | None], thresholds: dict[str, dict[str, float
 
 
 def run(
-    s: Settings, set_path: Path | None, out_dir: Path | None, thresholds_path: Path | None,
-    mode: str, k: int, split: str, as_json: bool, out: Console, err: Console,
-) -> bool:
-    """Run a question set through the pipeline, write the result and report, and apply the gate."""
+    s: Settings, set_path: Path | None = None, out_dir: Path | None = None, thresholds_path: Path | None = None,
+    mode: str = "hybrid", k: int = 5, split: str = "all", progress: bool = False,
+) -> dict[str, Any]:
+    """Run a question set through the pipeline, write the result and report when asked, and apply the gate."""
     from rich.progress import track
 
     from rag import pipeline, report
@@ -139,9 +138,7 @@ def run(
     thresholds = json.loads((thresholds_path or DEFAULT_THRESHOLDS).read_text())
     p = pipeline.build(s, mode=mode)
     documents = {name: d["text"] for name, d in p.retriever.index.documents.items()}
-    answers: list[Answer] = []
-    for q in track(questions, description="evaluating", console=err, disable=not err.is_terminal):
-        answers.append(p.ask(q.question, k=k))
+    answers = [p.ask(q.question, k=k) for q in track(questions, description="evaluating", disable=not progress)]
     rows = [score(q, a.to_dict(), documents, k) for q, a in zip(questions, answers)]
     result = {
         "set": str(set_path or DEFAULT_SET), "split": split, "mode": mode, "k": k, "generator": p.generator.name,
@@ -157,13 +154,7 @@ def run(
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "result.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         (out_dir / "report.md").write_text(report.markdown(result, questions, answers))
-    if as_json:
-        out.print(json.dumps({k2: v for k2, v in result.items() if k2 != "questions"}), markup=False)
-    else:
-        out.print(report.table(result), markup=False)
-    for f in failures:
-        err.print(f"gate failed: {f}", markup=False)
-    return not failures
+    return result
 
 
 def _holds(passage: str, evidence: str) -> bool:

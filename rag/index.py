@@ -3,8 +3,8 @@
 Layout of the index folder:
 
     index/CURRENT               the name of the live build, swapped atomically
-    index/build-<stamp>/        manifest.json, paragraphs.jsonl, documents.jsonl, dropped.jsonl,
-                                embeddings.npy, faiss.index, bm25/ (plain bm25s files)
+    index/build-<stamp>/        manifest.json, paragraphs.jsonl, metadata.jsonl, documents.jsonl,
+                                dropped.jsonl, embeddings.npy, faiss.index, bm25/ (plain bm25s files)
     index/.lock                 held while a build runs
 
 A build writes a new folder and only then points CURRENT at it, so a crash at any moment
@@ -14,7 +14,6 @@ leaves the previous index loadable.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -22,39 +21,35 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rag import corpus as C
-from rag import text as T
+from rag import files, readers, store
 from rag.embed import Embedder
-from rag.errors import IndexError_, IndexLockedError
+from rag.errors import CorpusError, IndexError_, IndexLockedError
 
-FORMAT = 1
-CLEANING = 3  # bump when corpus cleaning changes, so old indexes count as stale
-# `auto` switches from exact search to IVF above this many paragraphs. Measured by bench/scale.py
-# (BENCHMARKS.md): at 100k flat takes 23 ms a query, IVF 0.4 ms at recall@10 1.0; at 1M flat takes
-# 363 ms, IVF 1.0 ms at recall 1.0 and builds in 43 s, HNSW 0.7 ms at recall 0.88 after 290 s.
-APPROXIMATE_ABOVE = 100_000
-KINDS = ("flat", "hnsw", "ivf", "auto")
-IVF_NPROBE = 16
+FORMAT = 2  # 2: metadata.jsonl
+CLEANING = 4  # bump when corpus cleaning changes, so old indexes count as stale
 
 
 @dataclass
 class Index:
     path: Path
     manifest: dict[str, Any]
-    paragraphs: list[C.Paragraph]
-    documents: dict[str, dict[str, str]]  # name -> {"title", "text"}
+    paragraphs: list[C.Paragraph]  # searched: row i of `vectors`, `faiss` and `bm25`
+    documents: dict[str, dict[str, str]]  # name -> {"title", "text", "date"?, "url"?}
     vectors: np.ndarray
     faiss: Any
     bm25: Any
+    metadata: list[C.Paragraph] = field(default_factory=list)  # title and author lines: cited, not searched
 
-    def document_text(self, name: str) -> str:
-        return self.documents[name]["text"]
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: p for p in [*self.paragraphs, *self.metadata]}
+        self.meta_of = {(p.source, p.kind): p for p in self.metadata}
 
 
 @dataclass(frozen=True)
@@ -69,22 +64,32 @@ class BuildReport:
     path: Path
 
 
-def fingerprint(folder: Path) -> dict[str, str]:
-    """sha256 of every corpus file's bytes, skipped files included, by relative name."""
-    files = C.source_files(folder)
-    if files:
-        return {f.name: _sha256(f) for f in files}
-    out = {}
-    for path, problem in C.walk(folder):
-        name = path.relative_to(folder).as_posix()
+@dataclass(frozen=True)
+class Listing:
+    """The corpus files and their hashes, taken once and used for both the staleness check and the build."""
+
+    files: list[tuple[Path, str]]  # a folder's files with their problems; empty for a JSONL corpus
+    hashes: dict[str, str]  # sha256 of every file's bytes (or why it was skipped), by relative name
+
+
+def list_corpus(corpus_dir: Path) -> Listing:
+    """The files of `corpus_dir`, each hashed."""
+    jsonl = readers.jsonl_file(corpus_dir)
+    if jsonl:
+        return Listing([], {jsonl.name: files.sha256(jsonl)})
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist: pass --corpus DIR or set RAG_CORPUS_DIR")
+    found = readers.listing(corpus_dir)
+    hashes = {}
+    for path, problem in found:
         try:
-            out[name] = problem or hashlib.sha256(path.read_bytes()).hexdigest()
+            hashes[path.relative_to(corpus_dir).as_posix()] = problem or files.sha256(path)
         except OSError as e:
-            out[name] = f"unreadable: {e.strerror}"
-    return out
+            hashes[path.relative_to(corpus_dir).as_posix()] = f"unreadable: {e.strerror}"
+    return Listing(found, hashes)
 
 
-def status(corpus_dir: Path, index_dir: Path, model: str) -> str:
+def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | None = None) -> str:
     """'missing', 'stale' (corpus, model or cleaning changed) or 'fresh'."""
     manifest = _read_manifest(index_dir)
     if manifest is None:
@@ -93,9 +98,24 @@ def status(corpus_dir: Path, index_dir: Path, model: str) -> str:
         manifest.get("model") == model
         and manifest.get("cleaning") == CLEANING
         and manifest.get("corpus_dir") == str(corpus_dir.resolve())
-        and manifest.get("files") == fingerprint(corpus_dir)
+        and manifest.get("files") == (listing or list_corpus(corpus_dir)).hashes
     )
     return "fresh" if same else "stale"
+
+
+def open(corpus_dir: Path, index_dir: Path, embedder: Embedder, kind: str = "auto", auto: bool = True,
+         progress: bool = False) -> Index:
+    """The index of `corpus_dir`, built first when missing, stale or corrupt (unless `auto` is off)."""
+    listing = list_corpus(corpus_dir) if auto else None
+    if listing is not None and status(corpus_dir, index_dir, embedder.name, listing) != "fresh":
+        build(corpus_dir, index_dir, embedder, kind, progress=progress, on_wait=lambda: None, listing=listing)
+    try:
+        return load(index_dir, embedder.name, embedder.dim)
+    except IndexError_:
+        if listing is None:
+            raise
+        build(corpus_dir, index_dir, embedder, kind, progress=progress, on_wait=lambda: None, listing=listing)
+        return load(index_dir, embedder.name, embedder.dim)
 
 
 def build(
@@ -105,52 +125,55 @@ def build(
     kind: str = "auto",
     progress: bool = False,
     on_wait: Callable[[], None] | None = None,
+    listing: Listing | None = None,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`, embedding only paragraphs not embedded before."""
     t0 = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(index_dir, on_wait):
-        files = fingerprint(corpus_dir)
-        corpus = C.read(corpus_dir)
-        paragraphs = corpus.paragraphs
+        listing = listing or list_corpus(corpus_dir)
+        corpus = readers.read(corpus_dir, listing.files or None)
         texts = [C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]
-        cache = _previous_vectors(index_dir, embedder)
-        keys = [_text_key(t) for t in texts]
-        todo = [i for i, k in enumerate(keys) if k not in cache]
-        fresh = embedder.encode([texts[i] for i in todo], progress=progress)
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        for row, i in enumerate(todo):
-            vectors[i] = fresh[row]
-        for i, k in enumerate(keys):
-            if k in cache:
-                vectors[i] = cache[k]
-        chosen = _kind(kind, len(paragraphs))
+        vectors, embedded = _vectors(index_dir, embedder, texts, progress)
         manifest = {
             "format": FORMAT,
             "cleaning": CLEANING,
             "model": embedder.name,
             "dim": embedder.dim,
-            "kind": chosen,
-            "paragraphs": len(paragraphs),
+            "kind": store.choose_kind(kind, len(texts)),
+            "paragraphs": len(texts),
             "documents": len(corpus.documents),
             "corpus_dir": str(corpus_dir.resolve()),
-            "files": files,
+            "files": listing.hashes,
             "problems": corpus.problems,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "versions": _versions(),
         }
-        path = _write(index_dir, corpus, vectors, manifest)
+        path = _write(index_dir, corpus, texts, vectors, manifest)
     dropped = [d for doc in corpus.documents for d in doc.dropped]
     return BuildReport(
-        len(paragraphs), len(todo), len(texts) - len(todo), len(corpus.documents), dropped,
+        len(texts), embedded, len(texts) - embedded, len(corpus.documents), dropped,
         corpus.problems, time.perf_counter() - t0, path,
     )
 
 
+def _vectors(index_dir: Path, embedder: Embedder, texts: list[str], progress: bool) -> tuple[np.ndarray, int]:
+    """A vector for each text, reusing the live build's where the text is the same; and how many were embedded."""
+    cache = _previous_vectors(index_dir, embedder)
+    keys = [_text_key(t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in cache]
+    fresh = embedder.encode([texts[i] for i in todo], progress=progress)
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for row, i in enumerate(todo):
+        vectors[i] = fresh[row]
+    for i, k in enumerate(keys):
+        if k in cache:
+            vectors[i] = cache[k]
+    return vectors, len(todo)
+
+
 def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> Index:
     """Load the live build, refusing a corrupt or mismatched one with a message."""
-    import bm25s
-
     manifest = _read_manifest(index_dir)
     if manifest is None:
         raise IndexError_(f"no index in {index_dir}: run `rag index` to build it")
@@ -164,98 +187,57 @@ def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> I
         )
     for rel, digest in manifest["checksums"].items():
         f = path / rel
-        if not f.is_file() or _sha256(f) != digest:
+        if not f.is_file() or files.sha256(f) != digest:
             raise IndexError_(f"the index in {index_dir} is corrupt ({rel} is damaged): run `rag index` to rebuild it")
     try:
-        paragraphs = [C.Paragraph(**json.loads(line)) for line in _lines(path / "paragraphs.jsonl")]
-        documents = {d["name"]: d for d in map(json.loads, _lines(path / "documents.jsonl"))}
-        vectors = np.load(path / "embeddings.npy", mmap_mode="r")
-        index = _read_faiss(path / "faiss.index")
-        bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if paragraphs else None
+        ix = _read(path)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexError_(f"the index in {index_dir} cannot be read ({e}): run `rag index` to rebuild it") from e
-    if index.ntotal != len(paragraphs) or vectors.shape[0] != len(paragraphs):
+    if ix.faiss.ntotal != len(ix.paragraphs) or ix.vectors.shape[0] != len(ix.paragraphs):
         raise IndexError_(f"the index in {index_dir} is inconsistent: run `rag index` to rebuild it")
-    return Index(path, manifest, paragraphs, documents, vectors, index, bm25)
+    ix.manifest = manifest
+    return ix
 
 
-def _read_faiss(path: Path) -> Any:
-    """The FAISS index, memory-mapped where FAISS allows (its vectors stay on disk until searched)."""
-    import faiss
-
-    try:
-        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:
-        index = faiss.read_index(str(path))
-    if hasattr(index, "nprobe"):
-        index.nprobe = IVF_NPROBE
-    return index
-
-
-def _kind(kind: str, n: int) -> str:
-    if kind not in KINDS:
-        raise IndexError_(f"unknown index kind {kind!r}: choose one of {', '.join(KINDS)}")
-    chosen = ("ivf" if n > APPROXIMATE_ABOVE else "flat") if kind == "auto" else kind
-    return "flat" if chosen == "ivf" and n < 1000 else chosen  # too few vectors to train IVF cells on
-
-
-def faiss_index(vectors: np.ndarray, kind: str) -> Any:
-    """An inner-product FAISS index over unit vectors: exact (flat) or approximate (HNSW, IVF)."""
-    import faiss
-
-    dim = vectors.shape[1]
-    index: Any
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
-    elif kind == "ivf" and len(vectors) >= 1000:  # nlist = 4√n cells, trained on up to 40 points a cell
-        nlist = int(4 * np.sqrt(len(vectors)))
-        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
-        index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
-        index.nprobe = IVF_NPROBE
-    else:  # flat, or too few vectors to train cells on
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def bm25_index(texts: list[str]) -> Any:
+def _read(path: Path) -> Index:
     import bm25s
 
-    bm25 = bm25s.BM25()
-    bm25.index([T.stems(t) or ["_"] for t in texts], show_progress=False)
-    return bm25
+    paragraphs = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "paragraphs.jsonl")]
+    metadata = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "metadata.jsonl")]
+    documents = {d["name"]: d for d in map(json.loads, files.lines(path / "documents.jsonl"))}
+    vectors = np.load(path / "embeddings.npy", mmap_mode="r")
+    bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if paragraphs else None
+    return Index(path, {}, paragraphs, documents, vectors, store.read_faiss(path / "faiss.index"), bm25, metadata)
 
 
-def _write(index_dir: Path, corpus: C.Corpus, vectors: np.ndarray, manifest: dict[str, Any]) -> Path:
+def _write(index_dir: Path, corpus: C.Corpus, texts: list[str], vectors: np.ndarray, manifest: dict[str, Any]) -> Path:
     import faiss
 
     name = f"build-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     paragraphs = corpus.paragraphs
-    _write_lines(tmp / "paragraphs.jsonl", (asdict(p) for p in paragraphs))
-    _write_lines(
+    files.write_lines(tmp / "paragraphs.jsonl", (asdict(p) for p in paragraphs))
+    files.write_lines(tmp / "metadata.jsonl", (asdict(p) for d in corpus.documents for p in d.metadata))
+    files.write_lines(
         tmp / "documents.jsonl", ({"name": d.name, "title": d.title, "text": d.text, **d.meta} for d in corpus.documents)
     )
-    _write_lines(tmp / "dropped.jsonl", (asdict(x) for doc in corpus.documents for x in doc.dropped))
+    files.write_lines(tmp / "dropped.jsonl", (asdict(x) for doc in corpus.documents for x in doc.dropped))
     np.save(tmp / "embeddings.npy", vectors)
-    faiss.write_index(faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
+    (tmp / "keys.txt").write_text("".join(_text_key(t) + "\n" for t in texts))  # what row i embedded, for reuse
+    faiss.write_index(store.faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
     if paragraphs:
-        bm25_index([C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]).save(str(tmp / "bm25"), show_progress=False)
+        store.bm25_index(texts).save(str(tmp / "bm25"), show_progress=False)
     manifest["checksums"] = {
-        f.relative_to(tmp).as_posix(): _sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
+        f.relative_to(tmp).as_posix(): files.sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    _fsync_tree(tmp)
+    files.fsync_tree(tmp)
     tmp.rename(index_dir / name)
     pointer = index_dir / f".CURRENT.{uuid.uuid4().hex[:8]}"
     pointer.write_text(name + "\n")
     os.replace(pointer, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
+    files.fsync_dir(index_dir)
     for old in index_dir.iterdir():
         if old.name != name and (old.name.startswith("build-") or old.name.startswith(".tmp-")):
             shutil.rmtree(old, ignore_errors=True)
@@ -263,12 +245,24 @@ def _write(index_dir: Path, corpus: C.Corpus, vectors: np.ndarray, manifest: dic
 
 
 def _previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the live build by text hash, when it used the same model; else nothing."""
-    try:
-        old = load(index_dir, embedder.name, embedder.dim)
-    except (IndexError_, OSError):
+    """Vectors of the live build (of any format) by the hash of what was embedded, when it used the same model."""
+    manifest = _read_manifest(index_dir)
+    if not manifest or manifest.get("model") != embedder.name or manifest.get("dim") != embedder.dim:
         return {}
-    return {_text_key(p.text): old.vectors[i] for i, p in enumerate(old.paragraphs)}
+    path = index_dir / (index_dir / "CURRENT").read_text().strip()
+    try:
+        vectors = np.load(path / "embeddings.npy", mmap_mode="r")
+        if (path / "keys.txt").is_file():
+            keys = list(files.lines(path / "keys.txt"))
+        else:  # format 1 kept no keys: a JSONL corpus embedded each paragraph with its title
+            titled = readers.jsonl_file(Path(manifest.get("corpus_dir", ""))) is not None
+            rows = [json.loads(line) for line in files.lines(path / "paragraphs.jsonl")]
+            keys = [_text_key(f"{r['title']}\n{r['text']}" if titled and r["title"] else r["text"]) for r in rows]
+    except (OSError, ValueError, KeyError):
+        return {}
+    if vectors.shape != (len(keys), embedder.dim):
+        return {}
+    return {k.strip(): vectors[i] for i, k in enumerate(keys)}
 
 
 def _read_manifest(index_dir: Path) -> dict[str, Any] | None:
@@ -281,7 +275,7 @@ def _read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
 @contextmanager
 def _lock(index_dir: Path, on_wait: Callable[[], None] | None) -> Iterator[None]:
-    with open(index_dir / ".lock", "w") as f:
+    with (index_dir / ".lock").open("w") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -296,42 +290,7 @@ def _lock(index_dir: Path, on_wait: Callable[[], None] | None) -> Iterator[None]
 
 
 def _text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _lines(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8") as f:
-        yield from (line for line in f if line.strip())
-
-
-def _write_lines(path: Path, rows: Iterator[dict[str, Any]] | Any) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _fsync_tree(folder: Path) -> None:
-    for f in folder.rglob("*"):
-        if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return files.sha256_text(text)
 
 
 def _versions() -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""Small text helpers shared by cleaning, retrieval, answering and verification."""
+"""Small text helpers shared by cleaning, retrieval, answering and verification: pure functions."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
@@ -21,6 +22,10 @@ STOPWORDS = frozenset(
 
 # A period after one of these does not end a sentence.
 ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr prof gen col lt sgt vs etc inc ltd co corp no fig u.s u.k".split())
+
+# Where a question asking two things splits: "How long is X, and where is Y?"
+_SECOND_PART = re.compile(r",?\s+and\s+(?=(what|which|who|whom|how|where|when|why|did|does|do|is|are|was|were)\b)", re.I)
+_DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}  # stem endings that turn a place into its people
 
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
 # a digit or an opening quote; or at a line break.
@@ -103,3 +108,55 @@ def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:
 def containment(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
     """Share of `a`'s shingles that are also in `b`."""
     return len(a & b) / len(a) if a else 0.0
+
+
+def split_question(question: str) -> list[str]:
+    """A question that asks two things, as two questions; any other question, as itself.
+
+    >>> split_question("How tall is the tower, and who built it?")
+    ['How tall is the tower', 'who built it?']
+    >>> split_question("Tom and Jerry: who won?")
+    ['Tom and Jerry: who won?']
+    """
+    m = _SECOND_PART.search(question)
+    if not m or len(content_words(question[: m.start()])) < 2:
+        return [question]
+    return [question[: m.start()], question[m.end() :]]
+
+
+def variant(stem: str, stems: set[str] | frozenset[str]) -> bool:
+    """Whether another form of the word `stem` stands in `stems`.
+
+    A compound holding it, a place and its people, or a name spelt one letter differently:
+
+    >>> variant("troop", {"cybertroop"}), variant("norway", {"norwegian"}), variant("norway", {"norwayan"})
+    (True, False, True)
+    >>> variant("tchaikovsky", {"tchaikovski"}), variant("cat", {"bobcat"})
+    (True, False)
+    """
+    if len(stem) < 5:
+        return False
+    for t in stems:
+        if len(t) == len(stem) >= 6 and t[0] == stem[0] and sum(a != b for a, b in zip(t, stem)) == 1:
+            return True
+        longer, shorter = (t, stem) if len(t) > len(stem) else (stem, t)
+        if len(shorter) >= 5 and longer.startswith(shorter) and longer[len(shorter) :] in _DEMONYM:
+            return True
+        if len(t) >= len(stem) + 3 and t.endswith(stem):
+            return True
+    return False
+
+
+def overlap(question: str, text: str, idf: Mapping[str, float], variants: bool = True) -> float:
+    """idf-weighted share of the question's word stems that `text` contains (unknown stems weigh the most).
+
+    >>> overlap("red apples", "apples are sweet", {"red": 2.0, "appl": 1.0})
+    0.3333333333333333
+    """
+    qs = set(stems(question))
+    if not qs:
+        return 0.0
+    ts = set(stems(text))
+    top = max(idf.values(), default=1.0)
+    total = sum(idf.get(s, top) for s in qs)
+    return sum(idf.get(s, top) for s in qs if s in ts or (variants and variant(s, ts))) / total

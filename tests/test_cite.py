@@ -15,10 +15,10 @@ def _hits(pipe: Pipeline) -> list:  # type: ignore[type-arg]
 
 def test_wrong_citation_is_repointed(pipe: Pipeline) -> None:
     hits = _hits(pipe)
-    right = next(n for n, h in enumerate(hits, 1) if "Belarus" in h.text)
+    right = next(n for n, h in enumerate(hits, 1) if "Belarus" in h.paragraph.text)
     wrong = next(n for n in range(1, 6) if n != right)
     v = cite.verify(f"The forces include units from Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia [{wrong}].", hits, pipe.retriever.embed)
-    assert v.claims[0].supported and v.citations[0].id == hits[right - 1].id
+    assert v.claims[0].supported and v.citations[0].id == hits[right - 1].paragraph.id
     assert any("instead of" in n for n in v.notes)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import pty
@@ -8,6 +10,8 @@ import sys
 import time
 
 from rag.config import Settings
+
+pytestmark = pytest.mark.slow  # subprocesses or a server on loopback
 
 
 def _env(settings: Settings) -> dict[str, str]:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -7,6 +9,8 @@ from pathlib import Path
 
 from rag.config import ROOT, Settings
 from tests.test_cli import _env
+
+pytestmark = pytest.mark.slow  # subprocesses or a server on loopback
 
 
 def test_gate_bites_when_retrieval_is_degraded(settings: Settings, tmp_path: Path) -> None:

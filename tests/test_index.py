@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import embed, index
+from rag import embed, index, store
 from rag.errors import IndexError_
 
 
@@ -58,16 +58,16 @@ def test_auto_kind_switches_to_ivf_and_ivf_finds_what_flat_finds(tmp_path: Path)
     import faiss
     import numpy as np
 
-    assert index._kind("auto", 50_000) == "flat" and index._kind("auto", 150_000) == "ivf"
-    assert index._kind("ivf", 10) == "flat"
+    assert store.choose_kind("auto", 50_000) == "flat" and store.choose_kind("auto", 150_000) == "ivf"
+    assert store.choose_kind("ivf", 10) == "flat"
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((50, 384)).astype(np.float32)
     x = centres[rng.integers(0, 50, 20_000)] + 0.5 * rng.standard_normal((20_000, 384)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    faiss.write_index(index.faiss_index(x, "ivf"), str(tmp_path / "ivf.index"))
-    ivf = index._read_faiss(tmp_path / "ivf.index")
-    assert ivf.nprobe == index.IVF_NPROBE
+    faiss.write_index(store.faiss_index(x, "ivf"), str(tmp_path / "ivf.index"))
+    ivf = store.read_faiss(tmp_path / "ivf.index")
+    assert ivf.nprobe == store.IVF_NPROBE
     q = x[:50]
-    exact = index.faiss_index(x, "flat").search(q, 10)[1]
+    exact = store.faiss_index(x, "flat").search(q, 10)[1]
     found = ivf.search(q, 10)[1]
     assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, exact)]) > 0.9

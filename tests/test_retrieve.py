@@ -25,7 +25,7 @@ CASES = [
 @pytest.mark.parametrize("question,expected", CASES)
 def test_right_paragraph_ranks_first(pipe: Pipeline, question: str, expected: str) -> None:
     hits = pipe.search(question, 5)
-    assert expected in hits[0].text
+    assert expected in hits[0].paragraph.text
 
 
 def test_hits_are_verbatim_and_clean(pipe: Pipeline) -> None:
@@ -34,14 +34,14 @@ def test_hits_are_verbatim_and_clean(pipe: Pipeline) -> None:
         hits = pipe.retriever.search(q, 10)
         assert all(h.sentences for h in hits)
         for h in hits:
-            assert docs[h.source]["text"][h.start : h.end] == h.text
-            assert "Latest news" not in h.text and "KazTransOil" not in h.text
+            assert docs[h.paragraph.source]["text"][h.paragraph.start : h.paragraph.end] == h.paragraph.text
+            assert "Latest news" not in h.paragraph.text and "KazTransOil" not in h.paragraph.text
             for s in h.sentences:
-                assert docs[h.source]["text"][s.start : s.end] == s.text
+                assert docs[h.paragraph.source]["text"][s.start : s.end] == s.text
 
 
 def test_hits_carry_ranks_and_scores(pipe: Pipeline) -> None:
     hits = pipe.search(CASES[0][0], 5)
     assert hits[0].ranks["dense"] is not None and hits[0].ranks["bm25"] is not None
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert len({h.id for h in hits}) == 5
+    assert len({h.paragraph.id for h in hits}) == 5

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from rag import api, pipeline, prompts
 from rag.config import ROOT, Settings
-from rag.generate import OpenAICompatible
+from rag.llm import OpenAICompatible
 from rag.pipeline import Pipeline
 from tests import fake_llm
 
@@ -54,10 +54,10 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(pipe: Pipeline) -> No
 
 
 @pytest.mark.parametrize("body,fragment", [
-    ({"question": "hi", "history": [{"role": "user", "content": "x"}] * 21}, "limit is 20"),
-    ({"question": "hi", "history": [{"role": "user", "content": "x" * 8001}]}, "longer than"),
+    ({"question": "hi", "history": [{"role": "user", "content": "x"}] * 21}, "at most 20 items"),
+    ({"question": "hi", "history": [{"role": "user", "content": "x" * 8001}]}, "at most 8000 characters"),
     ({"question": "hi", "history": "not a list"}, "history"),
-    ({"question": "hi", "k": 51}, "k must"),
+    ({"question": "hi", "k": 51}, "less than or equal to 50"),
 ])
 def test_history_and_k_limits(client: TestClient, body: dict, fragment: str) -> None:  # type: ignore[type-arg]
     r = client.post("/ask", json=body)

@@ -1,0 +1,197 @@
+"""What each answering rule is worth, measured on public data: every rule with and without, and calibration.
+
+    python bench/rules.py ../shared/benchmarks/squad2-cs224n-dev [--realtimeqa ../shared/benchmarks/realtimeqa]
+                          [--sample 1500] [--test 3000] [--calibrate] [--json]
+
+SQuAD 2.0 questions are shuffled with seed 0: the first `--sample` form the calibration sample,
+the next `--test` the test sample. Passages are retrieved once per question; then the offline
+answerer runs once per configuration with refusal off, so that one run gives, for any
+threshold, whether the answer would be refused (its top evidence score is below it) and whether
+it contains a gold answer. Reported per configuration:
+
+    contain      answerable questions whose answer holds a gold answer, refusal off (ranking quality)
+    contain@t    the same at the threshold, refused answers counting as wrong
+    false_ref@t  answerable questions refused at the threshold
+    refuse@t     unanswerable questions refused at the threshold (SQuAD only; RealTime QA has none)
+    refuse@5%FR  the same at the threshold that falsely refuses 5% of this sample's answerable questions,
+                 so that configurations are compared at one operating point
+    fixed/broke  answerable questions this configuration gets right and the first one wrong, and back
+
+`--calibrate` chooses the weights and the threshold on the calibration sample alone (the margin
+stays at its default: containment rewards longer answers, so it would always pick the widest): for each
+weight setting the threshold is the highest that falsely refuses at most 5% of its answerable
+questions, and the setting with the best contain@t wins. Without it, the configured rules are
+measured with each rule and alternative removed in turn, on the test sample and RealTime QA.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from common import ROOT, contains, progress, table, write_jsonl
+
+from rag import answer_types, pipeline
+from rag import text as T
+from rag.config import Settings
+from rag.extractive import Extractive, Rules
+
+FALSE_REFUSAL_BUDGET = 0.05
+WEIGHTS = [(0.5, 0.3, 0.2), (0.7, 0.2, 0.1), (0.6, 0.2, 0.2), (0.5, 0.5, 0.0),
+           (0.4, 0.3, 0.3), (0.8, 0.1, 0.1)]
+WINDOWS = [0.0, 0.3, 0.5]  # share of the cosine from the sentence read with the one before
+# Alternatives once in the table, measured to show whether they earn their place back.
+EXTRA = {
+    "count +population/rate/units": ("count", r"|\b(length|km|kilometers|miles|population)\b|\b(exchange|interest|inflation|unemployment) rate\b"),
+    "percent +rating/share": ("percent", r"|\b(share|rating)\b"),
+    "year +years in": ("year", r"|\byears in\b"),
+    "place +forum/venue/newspaper/channel": ("place", r"|\b(which|what) (forum|venue|newspaper|channel)\b"),
+    "person +expert/activist": ("person", r"|\bwhich (expert|activist)\b"),
+    "count +quantity nouns": ("count", r"|\bwhat (is|was|are|were) the (total |current |average )?(population|number|amount|"
+                              r"price|cost|rate|length|height|width|depth|area|distance|temperature|budget|salary|value)\b"),
+    "count +unit words": ("count", r"|\b(km|kilometers|kilometres|miles|metres|meters|feet|tons|tonnes|dollars|euros)\b"),
+}
+ATTRIBUTION = re.compile(r"^\W*(this|that|these|those|such|according to (the|this|that) \w+|according to (him|her|them|it)|"
+                         r"(it|he|she|they) (said|stated|added|noted))\b", re.I)
+
+
+def squad(data: Path, sample: int, test: int) -> tuple[Path, list[tuple[str, str, list[str]]], list[tuple[str, str, list[str]]]]:
+    """The SQuAD corpus file, and the calibration and test samples as (id, question, gold answers; [] if none)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from squad2 import paragraphs
+
+    paras = paragraphs(data / "dev-v2.0.json", "dev-") + paragraphs(data / "distractors-test-v2.0-noanswers.json", "test-")
+    work = ROOT / "index" / "bench" / "squad2"
+    write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))
+    qs = [(qa["id"], qa["question"], [x["text"] for x in qa["answers"]])
+          for pid, _, _, qas in paras if pid.startswith("dev-") for qa in qas]
+    random.Random(0).shuffle(qs)
+    return work, qs[:sample], qs[sample : sample + test]
+
+
+def realtimeqa(data: Path) -> tuple[Path, list[tuple[str, str, list[str]]]]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from realtimeqa import STEM, corpus
+
+    work = ROOT / "index" / "bench" / "realtimeqa"
+    corpus(data, work / "corpus.jsonl")
+    rows = [json.loads(line) for line in (data / f"{STEM}_qa.jsonl").read_text().splitlines()]
+    return work, [(r["question_id"], r["question_sentence"], [r["choices"][int(r["answer"][0])]]) for r in rows]
+
+
+def retrieved(work: Path, questions: list[tuple[str, str, list[str]]], label: str) -> tuple[pipeline.Pipeline, list]:  # type: ignore[type-arg]
+    """The pipeline over a data set's corpus, and each question's parts and passages."""
+    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    pipe.retriever.embed.size = 1_000_000  # type: ignore[attr-defined]  # every sentence stays embedded across configurations
+    out = []
+    for _, q, golds in progress(questions, f"retrieving {label}"):
+        parts = T.split_question(q)
+        out.append((q, parts, pipe.retrieve(q, parts, 5), golds))
+    return pipe, out
+
+
+def outcomes(pipe: pipeline.Pipeline, asked: list, rules: Rules) -> list[tuple[float, bool, bool]]:  # type: ignore[type-arg]
+    """(top evidence score, answerable, answer contains gold) per question, refusal off."""
+    base = pipe.generator
+    answerer = Extractive(base.embed, base.idf, base.documents, replace(rules, threshold=-9.0))  # type: ignore[attr-defined]
+    out = []
+    for q, parts, hits, golds in asked:
+        top = max((s.score for part in parts for s in answerer.score(part, hits)[:1]), default=-9.0)
+        text = answerer.generate(q, parts, hits).text
+        out.append((top, bool(golds), any(contains(text, g) for g in golds)))
+    return out
+
+
+def figures(rows: list[tuple[float, bool, bool]], t: float, base: list[tuple[float, bool, bool]] | None = None) -> dict[str, object]:
+    """The figures of one configuration at threshold `t`; against `base`, the answers it fixes and breaks."""
+    ans = [r for r in rows if r[1]]
+    una = [r for r in rows if not r[1]]
+    mean = lambda xs: sum(xs) / max(1, len(xs))  # noqa: E731
+    out: dict[str, object] = {"contain": mean([c for _, _, c in ans]), "contain@t": mean([c and s >= t for s, _, c in ans]),
+                              "false_ref@t": mean([s < t for s, _, _ in ans])}
+    if base is not None:
+        pairs = [(r[2], b[2]) for r, b in zip(rows, base) if r[1]]
+        out["fixed/broke"] = f"{sum(r and not b for r, b in pairs)}/{sum(b and not r for r, b in pairs)}"
+    if una:
+        at = threshold(rows)
+        out["refuse@t"] = mean([s < t for s, _, _ in una])
+        out["refuse@5%FR"] = mean([s < at for s, _, _ in una])
+    return out
+
+
+def threshold(rows: list[tuple[float, bool, bool]], budget: float = FALSE_REFUSAL_BUDGET) -> float:
+    """The highest threshold (to 0.01) refusing at most `budget` of the answerable questions."""
+    scores = sorted(s for s, a, _ in rows if a)
+    cut = scores[int(budget * len(scores))] if scores else 0.0
+    return round(int(cut * 100) / 100, 2)
+
+
+def variants(rules: Rules) -> dict[str, Rules]:
+    """The configured rules, and each with one rule or alternative removed (or a dropped one put back)."""
+    out = {"all rules": rules}
+    for t in rules.types:
+        out[f"- type {t.name}"] = replace(rules, types=tuple(x for x in rules.types if x is not t))
+    out["- word variants"] = replace(rules, variants=False)
+    out["- missing-name penalty"] = replace(rules, missing_name=0.0)
+    out["- short-sentence penalty"] = replace(rules, short=0.0)
+    out["- 'This ...' carries on"] = replace(rules, refers_back=None)
+    out["+ 'According to the report ...', 'It said ...' carry on"] = replace(rules, refers_back=ATTRIBUTION)
+    out["- ':' carries on"] = replace(rules, announces=False)
+    for label, (name, extra) in EXTRA.items():
+        row = answer_types.BY_NAME[name]
+        wider = replace(row, asks=re.compile(row.asks.pattern + extra, re.I))
+        out[f"+ {label}"] = replace(rules, types=tuple(wider if x is row else x for x in rules.types))
+    return out
+
+
+def calibrate(pipe: pipeline.Pipeline, asked: list) -> list[dict[str, object]]:  # type: ignore[type-arg]
+    rows = []
+    for w in progress(WEIGHTS, "weights"):
+        for win in WINDOWS:
+            res = outcomes(pipe, asked, Rules(weights=w, window=win))
+            t = threshold(res)
+            rows.append({"weights": str(w), "window": win, "threshold": t, **figures(res, t)})
+    return sorted(rows, key=lambda r: -float(r["contain@t"]))  # type: ignore[arg-type]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("squad_dir", type=Path, help="folder with dev-v2.0.json and distractors-test-v2.0-noanswers.json")
+    ap.add_argument("--realtimeqa", type=Path, help="the RealTime QA folder, to measure on its questions too")
+    ap.add_argument("--sample", type=int, default=1500, help="questions in the calibration sample")
+    ap.add_argument("--test", type=int, default=3000, help="questions in the test sample, drawn after the calibration sample")
+    ap.add_argument("--calibrate", action="store_true", help="choose weights and threshold on the calibration sample")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    a = ap.parse_args()
+    if not (a.squad_dir / "dev-v2.0.json").is_file():
+        print(f"error: {a.squad_dir / 'dev-v2.0.json'} not found", file=sys.stderr)
+        return 2
+    work, cal, test = squad(a.squad_dir, a.sample, a.test)
+    if a.calibrate:
+        pipe, asked = retrieved(work, cal, "calibration")
+        rows = calibrate(pipe, asked)
+        print(json.dumps(rows) if a.json else table(rows, list(rows[0])))
+        return 0
+    base = Rules(threshold=Settings().refusal_threshold)
+    sets = [("squad", *retrieved(work, test, "SQuAD test"))]
+    if a.realtimeqa:
+        sets.append(("rtqa", *retrieved(*realtimeqa(a.realtimeqa), "RealTime QA")))
+    rows, first = [], {}
+    for label, rules in progress(list(variants(base).items()), "rules"):
+        row: dict[str, object] = {"rules": label}
+        for name, pipe, asked in sets:
+            res = outcomes(pipe, asked, rules)
+            first.setdefault(name, res)
+            row |= {f"{name} {k}": v for k, v in figures(res, base.threshold, first[name]).items()}
+        rows.append(row)
+    print(json.dumps(rows) if a.json else table(rows, list(rows[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""What a question asks for, and whether a sentence holds it: one table, read top to bottom.
+
+Each row is an answer type: the pattern of a question that asks for it, the test a sentence
+passes when it holds that kind of thing, and the kinds of paragraph that may answer it
+(article text, or a document's title or author line). The first row whose pattern matches the
+question decides. `fit` turns the test into a score adjustment: a bonus when the sentence holds
+the thing asked for, a small penalty when only vaguely ("thousands" for "how many"), a large
+one when it does not, nothing when the question asks for no particular kind.
+
+Every row and alternative was measured with and without on SQuAD 2.0 and RealTime QA
+(`bench/rules.py`, BENCHMARKS.md); those that did not help there were removed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag import text as T
+
+BONUS, VAGUE, PENALTY = 0.05, -0.05, -0.35
+
+PERCENTAGE = re.compile(r"[\d.,]+\s*(%|per ?cent\b)", re.I)
+NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?|half)\b", re.I)
+MONTHS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b",
+    re.I,
+)
+PLACE_WORDS = re.compile(r"\b(north|south|east|west|centr)\w*|\b(regions?|provinces?|cities|city|town|capital|border)\b", re.I)
+ARTICLE = r"(the|this|that|an|a) (article|story|piece|report|page)\b"  # the document itself, not a title in it
+CAUSE_WORDS = re.compile(r"\b(because|due to|owing to|as a result|in order to|so that|since|therefore|thus|reasons?|caus\w*|led to|leads? to)\b", re.I)
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    asks: re.Pattern[str]  # a question matching this asks for this type
+    holds: Callable[[str, str], bool | None]  # (question, sentence) -> holds it, only vaguely (None), or not
+    kinds: tuple[str, ...] = ("text",)  # paragraph kinds whose sentences may answer it
+
+
+def _anything(question: str, sentence: str) -> bool | None:
+    return True
+
+
+def _percent(question: str, sentence: str) -> bool | None:
+    return bool(re.search(r"%|\bper ?cent\b|\b(half|third|quarter)\b", sentence, re.I))
+
+
+def _year(question: str, sentence: str) -> bool | None:
+    return bool(re.search(r"\b(1[0-9]|20)\d\d\b", sentence))
+
+
+def _count(question: str, sentence: str) -> bool | None:
+    """A number that is not a percentage; a number word only vaguely."""
+    rest = PERCENTAGE.sub(" ", sentence)
+    return True if re.search(r"\d", rest) else (None if NUMBER_WORDS.search(rest) else False)
+
+
+def _date(question: str, sentence: str) -> bool | None:
+    return bool(re.search(r"\d", sentence) or MONTHS.search(sentence))
+
+
+def _new_name(question: str, sentence: str) -> bool:
+    """A capitalised word, past the sentence's first, that the question does not already hold."""
+    asked = {w.lower() for w in T.WORD.findall(question)}
+    return any(w[:1].isupper() and w.lower() not in asked for w in T.WORD.findall(sentence)[1:])
+
+
+def _place(question: str, sentence: str) -> bool | None:
+    return _new_name(question, sentence) or bool(PLACE_WORDS.search(sentence))
+
+
+def _cause(question: str, sentence: str) -> bool | None:
+    return bool(CAUSE_WORDS.search(sentence))
+
+
+TABLE: tuple[AnswerType, ...] = (
+    AnswerType("author", re.compile(rf"\bwho (wrote|authored) {ARTICLE}|\b(author|byline) of {ARTICLE}", re.I), _anything, ("author",)),
+    AnswerType("title", re.compile(rf"\b(title|headline) of {ARTICLE}", re.I), _anything, ("title",)),
+    AnswerType("percent", re.compile(r"\bwhat (share|percentage|proportion|fraction)\b|\bper ?cent(age)?\b", re.I), _percent),
+    AnswerType("year", re.compile(r"\b(what|which|in what|in which) years?\b", re.I), _year),
+    AnswerType("count", re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (number|age|size)\b", re.I), _count),
+    AnswerType("date", re.compile(r"^\W*when\b|\b(what|which) (date|day|month)\b", re.I), _date),
+    AnswerType("person", re.compile(r"^\W*(who|whom)\b|\bwhich (person|leader|official|politician|minister)\b", re.I), _new_name),
+    AnswerType("place", re.compile(r"^\W*where\b|\b(which|what) (town|city|country|countries|region|province|place)\b", re.I), _place),
+    AnswerType("reason", re.compile(r"^\W*why\b|\bwhat (is|was|are|were) the (reasons?|causes?)\b", re.I), _cause),
+)
+BY_NAME = {t.name: t for t in TABLE}
+
+
+def of(question: str, table: tuple[AnswerType, ...] = TABLE) -> AnswerType | None:
+    """The type `question` asks for, or None.
+
+    >>> of("How many bridges cross the river?").name, of("Why did the bridge close?").name
+    ('count', 'reason')
+    >>> of("Describe the bridge.") is None
+    True
+    """
+    return next((t for t in table if t.asks.search(question)), None)
+
+
+def fit(kind: AnswerType | None, question: str, sentence: str) -> float:
+    """Score adjustment for whether `sentence` holds what `question` asks for.
+
+    >>> q = "How many bridges cross the river?"
+    >>> fit(of(q), q, "Twelve bridges cross it."), fit(of(q), q, "It has 12 bridges."), fit(of(q), q, "It is wide.")
+    (-0.05, 0.05, -0.35)
+    """
+    if kind is None:
+        return 0.0
+    found = kind.holds(question, sentence)
+    return BONUS if found else VAGUE if found is None else PENALTY
+
+
+def answers_from(kind: AnswerType | None, paragraph_kind: str) -> bool:
+    """Whether a paragraph of `paragraph_kind` ("text", "title", "author") may answer a question of `kind`."""
+    return paragraph_kind in (kind.kinds if kind else ("text",))

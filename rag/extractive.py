@@ -1,0 +1,171 @@
+"""The offline answerer: scores the hits' sentences once per question part, picks the best, or refuses.
+
+A sentence's evidence score mixes its cosine with the question part, the idf-weighted share of
+the part's words it and its paragraph hold, and whether it holds what the part asks for
+(`answer_types`), less a penalty when a name of the question is absent from its whole document.
+Every weight and the refusal threshold were chosen on a public calibration set (SQuAD 2.0, see
+`bench/rules.py` and BENCHMARKS.md), not on the seed eval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rag import answer_types
+from rag import text as T
+from rag.generate import REFUSAL, Draft
+from rag.retrieve import Embed, Hit, Sentence
+
+# A sentence that starts like this carries on the one before it ("This was stated by ...").
+REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
+# A sentence that ends like this announces what follows it: a quote or a list.
+ANNOUNCES = re.compile(r":\W*$")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the answerer weighs; each part can be switched off to measure what it is worth."""
+
+    weights: tuple[float, float, float] = (0.7, 0.2, 0.1)  # sentence cosine, sentence overlap, paragraph overlap
+    threshold: float = 0.40  # the best sentence must score this much, or the answer is a refusal
+    margin: float = 0.25  # a further sentence must score within this of the best and add question words
+    types: tuple[answer_types.AnswerType, ...] = answer_types.TABLE
+    variants: bool = True  # word matching sees compounds, demonyms and one-letter spelling variants
+    missing_name: float = 0.3  # penalty when a name of the question is nowhere in the sentence's document
+    short: float = 0.1  # penalty for a sentence of under five words
+    refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
+    announces: bool = True  # what follows a chosen sentence ending in ":" comes with it
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    n: int  # 1-based number of the hit it comes from
+    sentence: Sentence
+
+
+@dataclass
+class Extractive:
+    """Answers with the one to three corpus sentences that best answer the question."""
+
+    embed: Embed
+    idf: Mapping[str, float] = field(default_factory=dict)
+    documents: Mapping[str, str] = field(default_factory=dict)  # name -> full text, for the names check
+    rules: Rules = field(default_factory=Rules)
+    name: str = "extractive"
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit]) -> Draft:
+        chosen: list[tuple[int, Sentence]] = []
+        for part in parts:
+            taken = {(n, s.start) for n, s in chosen}
+            ranked = [r for r in self.score(part, hits) if (r.n, r.sentence.start) not in taken]
+            for n, sent in self.select(part, ranked, hits, 3 if len(parts) == 1 else 1):
+                if (n, sent.start) not in taken:
+                    chosen.append((n, sent))
+        if not chosen:
+            return Draft(REFUSAL, True, self.name)
+        return Draft(" ".join(f"{s.text} [{n}]" for n, s in chosen[:3]), False, self.name)
+
+    def score(self, part: str, hits: list[Hit]) -> list[Scored]:
+        """Every eligible sentence of the hits scored against one question part, best first."""
+        r, kind = self.rules, answer_types.of(part, self.rules.types)
+        names = _names(part)
+        q = self.embed([part])[0]
+        out = []
+        for n, hit in enumerate(hits, 1):
+            p = hit.paragraph
+            if not answer_types.answers_from(kind, p.kind):
+                continue
+            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
+            texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
+            cosines = self.embed(texts) @ q if texts else []
+            context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
+            missing = r.missing_name * self._missing(names, hit)
+            for s, text, cos in zip(sentences, texts, cosines):
+                score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
+                score += r.weights[2] * context - missing + answer_types.fit(kind, part, s.text)
+                score -= r.short if len(T.words(s.text)) < 5 else 0.0
+                out.append(Scored(score, n, s))
+        return sorted(out, key=lambda x: -x.score)
+
+    def select(self, part: str, ranked: list[Scored], hits: list[Hit], most: int) -> list[tuple[int, Sentence]]:
+        """Up to `most` of the best sentences, each adding words of the part, with what they carry on into."""
+        r = self.rules
+        if not ranked or ranked[0].score < r.threshold:
+            return []
+        floor = max(r.threshold, ranked[0].score - r.margin)
+        qstems = set(T.stems(part))
+        chosen: list[tuple[int, Sentence]] = []
+        covered: set[str] = set()
+        for x in ranked:
+            if len(chosen) >= most or x.score < floor:
+                break
+            new = (qstems & set(T.stems(x.sentence.text))) - covered
+            if chosen and not new:
+                continue
+            chosen.append((x.n, x.sentence))
+            covered |= new
+            for follow in self._carried(hits, x.n, x.sentence)[: 3 - len(chosen)]:
+                chosen.append(follow)
+                covered |= qstems & set(T.stems(follow[1].text))
+        return chosen
+
+    def _carried(self, hits: list[Hit], n: int, sentence: Sentence) -> list[tuple[int, Sentence]]:
+        """The sentences after `sentence` that carry on its meaning, with their hit numbers.
+
+        After a sentence ending in ":", what follows (in the next hit too when it is the next
+        paragraph of the same document); after any sentence, a next one opening with "This ...".
+        """
+        r = self.rules
+        later = [(n, s) for s in hits[n - 1].sentences if s.start >= sentence.end]
+        if r.announces and ANNOUNCES.search(sentence.text):
+            nxt = _following(hits, n)
+            return (later + ([(nxt, s) for s in hits[nxt - 1].sentences] if nxt else []))[:2]
+        if r.refers_back and later and r.refers_back.search(later[0][1].text):
+            return later[:1]
+        return []
+
+    def _missing(self, names: list[str], hit: Hit) -> bool:
+        """Whether a name of the question is nowhere in the hit's document (nor its initials)."""
+        if not names:
+            return False
+        doc = self.documents.get(hit.paragraph.source, hit.paragraph.text)
+        context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
+        return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
+
+
+def _following(hits: list[Hit], n: int) -> int | None:
+    """The number of the hit holding the paragraph after hit `n`'s, when it was retrieved too.
+
+    >>> from rag.corpus import Paragraph
+    >>> hit = lambda i: Hit(Paragraph(f"a.txt#p{i}", "a.txt", "A", 0, 1, "x"), 0.0)
+    >>> _following([hit(4), hit(9), hit(5)], 1), _following([hit(4), hit(9)], 1)
+    (3, None)
+    """
+    name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
+    after = f"{name}#p{int(number) + 1}" if number.isdigit() else ""
+    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == after), None)
+
+
+def _context(title: str, line: str) -> str:
+    return f"{title}\n{line}"
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words after the first: the names a supporting document must mention.
+
+    >>> _names("Where did Anna Berg meet the Mayor of Oslo?")
+    ['Anna', 'Berg', 'Mayor', 'Oslo']
+    """
+    return [w for w in T.WORD.findall(question)[1:] if w[:1].isupper() and w.lower() not in T.STOPWORDS]
+
+
+def _is_heading(sentence: str) -> bool:
+    """A line with no closing punctuation and under twelve words: a heading, not an answer.
+
+    >>> _is_heading("Relations between the two: brief"), _is_heading("The bridge opened in May.")
+    (True, False)
+    """
+    return not sentence.rstrip().endswith((".", "!", "?", '"', "”", "’", ")", "»")) and len(T.words(sentence)) < 12
