@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from rag import embed, index, pipeline
+from rag import embed, index, pipeline, text
 from rag.config import ROOT, Settings
+from rag.corpus import Paragraph
+from rag.retrieve import Hit
 
 SEEDS = ROOT / "seeds"
 
@@ -41,3 +45,27 @@ def corpus_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "corpus"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+class FakeEmbedder:
+    """Deterministic and instant: a text's vector counts its words in 64 hashed buckets, unit length."""
+
+    name, dim = "fake", 64
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, t in enumerate(texts):
+            for w in text.stems(t):
+                out[row, zlib.crc32(w.encode()) % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+@pytest.fixture
+def fake_embed() -> embed.Cached:
+    return embed.Cached(FakeEmbedder())
+
+
+def hit(pid: str, body: str, title: str = "Town news", kind: str = "text") -> Hit:
+    """A retrieved paragraph made up for a test: its document is `body` alone."""
+    return Hit(Paragraph(pid, pid.split("#")[0], title, 0, len(body), body, kind), 0.0)
