@@ -147,6 +147,10 @@ def variants(rules: Rules) -> dict[str, Rules]:
     out["- 'This ...' carries on"] = replace(rules, refers_back=None)
     out["+ 'According to the report ...', 'It said ...' carry on"] = replace(rules, refers_back=ATTRIBUTION)
     out["- ':' carries on"] = replace(rules, announces=False)
+    count = answer_types.BY_NAME["count"]
+    counted = replace(count, holds=answer_types._counted)
+    out["+ count: the counted noun must be in the sentence"] = replace(
+        rules, types=tuple(counted if x is count else x for x in rules.types))
     for label, (name, extra) in EXTRA.items():
         row = answer_types.BY_NAME[name]
         wider = replace(row, asks=re.compile(row.asks.pattern + extra, re.I))
@@ -185,7 +189,7 @@ def main() -> int:
         print(json.dumps(rows) if a.json else table(rows, list(rows[0])))
         return 0
     base = Rules(threshold=Settings().refusal_threshold)
-    sets = [("squad", *retrieved(work, test, "SQuAD test"))]
+    sets = [("squad", *retrieved(work, test, "SQuAD test"))] if test else []
     if a.realtimeqa:
         sets.append(("rtqa", *retrieved(*realtimeqa(a.realtimeqa), "RealTime QA")))
     rows, first = [], {}

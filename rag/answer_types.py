@@ -59,6 +59,19 @@ def _count(question: str, sentence: str) -> bool | None:
     return True if re.search(r"\d", rest) else (None if NUMBER_WORDS.search(rest) else False)
 
 
+def _counted(question: str, sentence: str) -> bool | None:
+    """A number, next to the thing counted: "how many troops" wants "troops" in the sentence too.
+
+    >>> _counted("How many troops came?", "About 900 troops came."), _counted("How many troops came?", "900 people came.")
+    (True, False)
+    """
+    m = re.search(r"\bhow (many|much)\s+(\w+)", question, re.I)
+    noun = T.stems(m.group(2)) if m else []
+    if noun and not (set(noun) <= set(T.stems(sentence)) or T.variant(noun[0], set(T.stems(sentence)))):
+        return False
+    return _count(question, sentence)
+
+
 def _date(question: str, sentence: str) -> bool | None:
     return bool(re.search(r"\d", sentence) or MONTHS.search(sentence))
 

@@ -18,7 +18,7 @@ from rag import api
 from rag.config import Settings
 from rag.pipeline import Pipeline
 
-Q = "What share of Kazakhstan's population is the Russian minority?"
+Q = "What percentage of Kazakhstan's people belong to the Russian minority?"
 
 
 @pytest.fixture(scope="module")

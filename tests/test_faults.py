@@ -19,7 +19,7 @@ from rag.errors import IndexLockedError
 
 SEEDS = ROOT / "seeds"
 RAG = [sys.executable, "-m", "rag"]
-QUESTION = "What share of Kazakhstan's population is the Russian minority?"
+QUESTION = "What percentage of Kazakhstan's people belong to the Russian minority?"
 
 
 def unreadable_problems(folder: Path) -> list[str]:

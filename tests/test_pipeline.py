@@ -17,7 +17,7 @@ def _verbatim(pipe: Pipeline, answer: pipeline.Answer) -> None:
 
 
 def test_answer_cites_a_verbatim_quote(pipe: Pipeline) -> None:
-    a = pipe.ask("What share of Kazakhstan's population is the Russian minority?")
+    a = pipe.ask("What percentage of Kazakhstan's people belong to the Russian minority?")
     assert not a.refused and "20%" in a.answer and "[1]" in a.answer
     assert a.citations[0].source.startswith("001_") and a.citations[0].supported
     _verbatim(pipe, a)
@@ -25,12 +25,12 @@ def test_answer_cites_a_verbatim_quote(pipe: Pipeline) -> None:
 
 
 def test_out_of_corpus_question_is_refused(pipe: Pipeline) -> None:
-    a = pipe.ask("Who won the 2022 FIFA World Cup?")
+    a = pipe.ask("Which team won the 2018 Tour de France?")
     assert a.refused and a.citations == [] and "does not contain" in a.answer
 
 
 @pytest.mark.parametrize("question,facts", [
-    ("Units from which countries were in the CSTO force?", ["Belarus", "Armenia", "Tajikistan", "Kyrgyzstan"]),
+    ("Which countries sent units to the CSTO force in Kazakhstan?", ["Belarus", "Armenia", "Tajikistan", "Kyrgyzstan"]),
     ("How many Russians have crossed the border since the mobilization?", ["100,000"]),
     ("Which Chinese leader promised to guarantee Kazakhstan's territorial integrity?", ["Xi Jinping"]),
     ("What did Tokayev say terrorist gangs had received abroad?", ["intensive training"]),
