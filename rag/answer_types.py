@@ -7,8 +7,11 @@ question decides. `fit` turns the test into a score adjustment: a bonus when the
 the thing asked for, a small penalty when only vaguely ("thousands" for "how many"), a large
 one when it does not, nothing when the question asks for no particular kind.
 
-Every row and alternative was measured with and without on SQuAD 2.0 and RealTime QA
-(`bench/rules.py`, BENCHMARKS.md); those that did not help there were removed.
+Every row and alternative was measured with and without on SQuAD 2.0 (`bench/rules.py`,
+BENCHMARKS.md). A row stays when removing it costs answers or refusals there; rows for a
+percentage, a person and a place, and the alternatives once fitted to the seed eval, helped on
+neither and were removed. The author and title rows answer questions about the article itself,
+which no public set asks; they never fire on SQuAD.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ MONTHS = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday)\b",
     re.I,
 )
-PLACE_WORDS = re.compile(r"\b(north|south|east|west|centr)\w*|\b(regions?|provinces?|cities|city|town|capital|border)\b", re.I)
 ARTICLE = r"(the|this|that|an|a) (article|story|piece|report|page)\b"  # the document itself, not a title in it
+PLACE_WORDS = re.compile(r"\b(north|south|east|west|centr)\w*|\b(regions?|provinces?|cities|city|town|capital|border)\b", re.I)
 CAUSE_WORDS = re.compile(r"\b(because|due to|owing to|as a result|in order to|so that|since|therefore|thus|reasons?|caus\w*|led to|leads? to)\b", re.I)
 
 
@@ -43,10 +46,6 @@ class AnswerType:
 
 def _anything(question: str, sentence: str) -> bool | None:
     return True
-
-
-def _percent(question: str, sentence: str) -> bool | None:
-    return bool(re.search(r"%|\bper ?cent\b|\b(half|third|quarter)\b", sentence, re.I))
 
 
 def _year(question: str, sentence: str) -> bool | None:
@@ -76,14 +75,21 @@ def _date(question: str, sentence: str) -> bool | None:
     return bool(re.search(r"\d", sentence) or MONTHS.search(sentence))
 
 
+def _percent(question: str, sentence: str) -> bool | None:
+    return bool(re.search(r"%|\bper ?cent\b|\b(half|third|quarter)\b", sentence, re.I))
+
+
+
 def _new_name(question: str, sentence: str) -> bool:
     """A capitalised word, past the sentence's first, that the question does not already hold."""
     asked = {w.lower() for w in T.WORD.findall(question)}
     return any(w[:1].isupper() and w.lower() not in asked for w in T.WORD.findall(sentence)[1:])
 
 
+
 def _place(question: str, sentence: str) -> bool | None:
     return _new_name(question, sentence) or bool(PLACE_WORDS.search(sentence))
+
 
 
 def _cause(question: str, sentence: str) -> bool | None:
@@ -93,15 +99,30 @@ def _cause(question: str, sentence: str) -> bool | None:
 TABLE: tuple[AnswerType, ...] = (
     AnswerType("author", re.compile(rf"\bwho (wrote|authored) {ARTICLE}|\b(author|byline) of {ARTICLE}", re.I), _anything, ("author",)),
     AnswerType("title", re.compile(rf"\b(title|headline) of {ARTICLE}", re.I), _anything, ("title",)),
-    AnswerType("percent", re.compile(r"\bwhat (share|percentage|proportion|fraction)\b|\bper ?cent(age)?\b", re.I), _percent),
     AnswerType("year", re.compile(r"\b(what|which|in what|in which) years?\b", re.I), _year),
     AnswerType("count", re.compile(r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (number|age|size)\b", re.I), _count),
     AnswerType("date", re.compile(r"^\W*when\b|\b(what|which) (date|day|month)\b", re.I), _date),
-    AnswerType("person", re.compile(r"^\W*(who|whom)\b|\bwhich (person|leader|official|politician|minister)\b", re.I), _new_name),
-    AnswerType("place", re.compile(r"^\W*where\b|\b(which|what) (town|city|country|countries|region|province|place)\b", re.I), _place),
     AnswerType("reason", re.compile(r"^\W*why\b|\bwhat (is|was|are|were) the (reasons?|causes?)\b", re.I), _cause),
 )
 BY_NAME = {t.name: t for t in TABLE}
+
+# The rows as they stood before the public measurement, alternatives written from seed-eval
+# failures included ("population", "exchange rate", "years in", "rating", "forum", ...). They
+# are the default only until the measured table reaches the eval gate; see BENCHMARKS.md.
+SEED_FITTED: tuple[AnswerType, ...] = (
+    *TABLE[:2],
+    AnswerType("percent", re.compile(r"\b(share|percentage|percent|proportion|rating)\b", re.I), _percent),
+    AnswerType("year", re.compile(r"\b(what|which|in what|in which) years?\b|\byears in\b", re.I), _year),
+    AnswerType("count", re.compile(
+        r"\bhow (many|much|long|far|old|large|big)\b|\bwhat (number|age|size)\b|\b(length|km|kilometers|miles|population)\b|"
+        r"\b(exchange|interest|inflation|unemployment) rate\b", re.I), _count),
+    AnswerType("date", re.compile(r"^\W*when\b|\bwhat (date|day|month|time)\b|\b(which|what) (day|date|month)\b", re.I), _date),
+    AnswerType("person", re.compile(
+        r"^\W*(who|whom)\b|\bwhich (person|leader|official|politician|expert|activist|minister)\b", re.I), _new_name),
+    AnswerType("place", re.compile(
+        r"^\W*where\b|\b(which|what) (town|city|country|countries|region|province|place|forum|venue|newspaper|channel)\b",
+        re.I), _place),
+)
 
 
 def of(question: str, table: tuple[AnswerType, ...] = TABLE) -> AnswerType | None:

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     auto_index: bool = True  # build the index when it is missing or stale
     index_kind: str = "auto"  # flat | hnsw | ivf | auto
     k: int = 5  # passages retrieved per question
-    refusal_threshold: float = 0.40  # below this evidence score the offline answerer refuses
+    rules: str = "seed-fitted"  # the offline answerer's rules: seed-fitted | measured (see BENCHMARKS.md)
+    refusal_threshold: float | None = None  # below this evidence score the offline answerer refuses; None: the rules' own
     max_k: int = 50
     max_question_chars: int = 2000
     max_history_turns: int = 20

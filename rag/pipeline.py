@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rag import answer_types, cite
@@ -134,14 +134,19 @@ class Pipeline:
 def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool = False) -> Pipeline:
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import embed, index, retrieve
-    from rag.extractive import Extractive, Rules
+    from rag.extractive import PRESETS, Extractive
 
     s = settings or get_settings()
     embedder = embed.load(s.embed_model)
     ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress)
     retriever = Retriever(ix, embed.Cached(embedder), mode)
     documents = {name: d["text"] for name, d in ix.documents.items()}
-    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, Rules(threshold=s.refusal_threshold))
+    if s.rules not in PRESETS:
+        raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
+    rules = PRESETS[s.rules]()
+    if s.refusal_threshold is not None:
+        rules = replace(rules, threshold=s.refusal_threshold)
+    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, rules)
     if not s.llm_enabled:
         return Pipeline(retriever, offline, None, s)
     from rag.llm import OpenAICompatible

@@ -8,17 +8,17 @@ from rag import answer_types as A
 
 
 @pytest.mark.parametrize("question,name", [
-    ("What percentage of voters turned out?", "percent"),
+    ("What percentage of voters turned out?", None),
     ("In which year did the mill close?", "year"),
     ("How many ferries cross the lake?", "count"),
     ("When did the mill close?", "date"),
-    ("Who founded the bakery?", "person"),
-    ("Which city hosts the fair?", "place"),
+    ("Who founded the bakery?", None),
+    ("Which city hosts the fair?", None),
     ("Why did the mill close?", "reason"),
     ("Who wrote the article about the mill?", "author"),
     ("What is the title of the article on the fair?", "title"),
     ("Did the mill close?", None),
-    ("Who wrote Hamlet?", "person"),  # a work, not the article itself
+    ("Who wrote Hamlet?", None),  # a work, not the article itself
     ("What title did the baron hold?", None),
 ])
 def test_each_question_finds_its_type(question: str, name: str | None) -> None:
@@ -27,17 +27,12 @@ def test_each_question_finds_its_type(question: str, name: str | None) -> None:
 
 
 @pytest.mark.parametrize("question,sentence,expected", [
-    ("What percentage of voters turned out?", "Turnout was 61%.", A.BONUS),
-    ("What percentage of voters turned out?", "Many voters came.", A.PENALTY),
     ("How many ferries cross the lake?", "Four ferries cross it daily, said 12 sailors.", A.BONUS),
     ("How many ferries cross the lake?", "Dozens of ferries cross it.", A.VAGUE),
     ("How many ferries cross the lake?", "About 40% of ferries are old.", A.PENALTY),  # a share is no count
     ("In which year did the mill close?", "The mill closed in 1987.", A.BONUS),
     ("When did the mill close?", "It closed in March.", A.BONUS),
     ("When did the mill close?", "It closed after the strike.", A.PENALTY),
-    ("Who founded the bakery?", "The bakery was founded by Ada Moss.", A.BONUS),
-    ("Who founded the bakery?", "The bakery was founded long ago.", A.PENALTY),
-    ("Which city hosts the fair?", "The fair moved to the capital.", A.BONUS),
     ("Why did the mill close?", "It closed because orders fell.", A.BONUS),
     ("Did the mill close?", "The mill did not close.", 0.0),
 ])
@@ -46,9 +41,9 @@ def test_fit_rewards_the_evidence_asked_for(question: str, sentence: str, expect
 
 
 def test_metadata_questions_are_answered_from_metadata_only() -> None:
-    author, person = A.of("Who wrote the article on the fair?"), A.of("Who founded the fair?")
+    author, count = A.of("Who wrote the article on the fair?"), A.of("How many came to the fair?")
     assert A.answers_from(author, "author") and not A.answers_from(author, "text")
-    assert A.answers_from(person, "text") and not A.answers_from(person, "author")
+    assert A.answers_from(count, "text") and not A.answers_from(count, "author")
     assert A.answers_from(None, "text") and not A.answers_from(None, "title")
 
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import pty
 import subprocess
 import sys
 import time
+
+import pytest
 
 from rag.config import Settings
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from rag.config import ROOT, Settings
 from tests.test_cli import _env
