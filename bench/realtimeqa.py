@@ -1,6 +1,6 @@
 """RealTime QA (news quiz questions, 2022-06-17 to 2022-10-14) asked open-ended through `pipeline.ask`.
 
-    python bench/realtimeqa.py ../shared/benchmarks/realtimeqa [--json] [--limit N]
+    python bench/realtimeqa.py ../shared/benchmarks/realtimeqa [--json] [--limit N | --sample N --seed S] [--llm local]
 
 The ~3,600 Google Custom Search articles collected for the questions (plus the gold
 articles) are indexed as paragraphs; every question is asked with no choices shown. Reports
@@ -16,6 +16,8 @@ import argparse
 import gzip
 import hashlib
 import json
+import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -75,6 +77,9 @@ def main() -> int:
     ap.add_argument("data_dir", type=Path, help="the realtimeqa folder (qa files, gcs/, gold/, baseline_results/)")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of tables")
     ap.add_argument("--limit", type=int, default=0, help="ask only the first N questions (0: all)")
+    ap.add_argument("--sample", type=int, default=0, help="ask N questions drawn with --seed (0: all)")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the --sample draw")
+    ap.add_argument("--llm", default="extractive", help="who answers: extractive, local or openai (as RAG_LLM)")
     ap.add_argument("--nota-only", action="store_true", help="ask only the questions whose answer the NOTA file removed")
     a = ap.parse_args()
     qa_path = a.data_dir / f"{STEM}_qa.jsonl"
@@ -83,18 +88,22 @@ def main() -> int:
         return 2
     work = ROOT / "index" / "bench" / "realtimeqa"
     gold_doc = corpus(a.data_dir, work / "corpus.jsonl")
-    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index", llm=a.llm),
+                          progress=sys.stderr.isatty())
     questions = [json.loads(line) for line in qa_path.read_text().splitlines()]
     questions = questions[: a.limit] if a.limit else questions
+    if a.sample:
+        questions = random.Random(a.seed).sample(questions, min(a.sample, len(questions)))
     nota = {q["question_id"].removesuffix("_nota"): q
             for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
     if a.nota_only:
         questions = [q for q in questions if _nota_correct(nota.get(q["question_id"]))]
 
-    rows, t0 = [], time.perf_counter()
+    rows, timings, t0 = [], [], time.perf_counter()
     for q in progress(questions, "asking"):
         gold = q["choices"][int(q["answer"][0])]
         answer = pipe.ask(q["question_sentence"])
+        timings.append(answer.timings_ms)
         ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
         removed = _nota_correct(nota.get(q["question_id"]))
         text = "" if answer.refused else answer.answer
@@ -116,6 +125,8 @@ def main() -> int:
         "nota_questions": len(nota_rows), "nota_asserted_removed": mean(nota_rows, "asserted_removed"),
         "nota_refused": mean(nota_rows, "refused"), "seconds_per_question": seconds / max(1, len(rows)),
         "paragraphs": len(pipe.retriever.index.paragraphs), "documents": len(pipe.retriever.index.documents),
+        "generator": pipe.generator.name,
+        "ms_p50": {st: statistics.median(t[st] for t in timings if st in t) for st in dict.fromkeys(k for t in timings for k in t)},
     }
     golds = {q["question_id"]: q["choices"][int(q["answer"][0])] for q in questions}
     published = {name: baseline(a.data_dir, key, golds) for name, key in BASELINES.items()}
@@ -125,7 +136,7 @@ def main() -> int:
     print(f"RealTime QA: {result['questions']} questions, {result['documents']} articles, {result['paragraphs']} paragraphs")
     print(table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"]))
     print()
-    print(table([{"system": "ours (extractive)", "em": result["em"], "f1": result["f1"]}]
+    print(table([{"system": f"ours ({result['generator']})", "em": result["em"], "f1": result["f1"]}]
                 + [{"system": n, **v} for n, v in published.items()], ["system", "em", "f1"]))
     return 0
 

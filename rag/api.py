@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -9,11 +10,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,6 +37,8 @@ STATUS: dict[type[errors.RagError], int] = {
     errors.IndexLockedError: 503,
     errors.CorpusError: 503,
 }
+STATIC = Path(__file__).parent / "static"
+PUBLIC = ("/health", "/", "/static/")  # reachable without the API key: the page asks for the key itself
 EXAMPLE = "Units from which countries were in the CSTO force?"
 
 
@@ -91,6 +96,16 @@ class DocumentOut(BaseModel):
     paragraphs: list[ParagraphOut]
 
 
+class DocumentSummary(BaseModel):
+    name: str
+    title: str
+    paragraphs: int
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentSummary]
+
+
 class Health(BaseModel):
     status: str
     paragraphs: int
@@ -118,6 +133,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     _install_errors(app)
     _answer_routes(app, *request_models(s))
     _corpus_routes(app)
+    _page_routes(app)
     return app
 
 
@@ -142,10 +158,11 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
         """Answer a question; with `"stream": true`, as Server-Sent Events."""
         p: Pipeline = request.app.state.pipeline
         history = [t.model_dump() for t in body.history] if body.history else None
+        if body.stream:
+            p.check(body.question, history, p.settings.k if body.k is None else body.k)  # bad input: 4xx, not a stream
+            return StreamingResponse(_stream(p, body.question, history, body.k), media_type="text/event-stream")
         answer = await run_in_threadpool(p.ask, body.question, history, body.k)
         request.state.timings = answer.timings_ms
-        if body.stream:
-            return StreamingResponse(_events(answer), media_type="text/event-stream")
         return answer
 
     async def search(body: Any, request: Request) -> Any:
@@ -168,7 +185,22 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
         }
 
 
+def _page_routes(app: FastAPI) -> None:
+    """The web page at `/`: static files inside the package, no build step, nothing from the network."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+
 def _corpus_routes(app: FastAPI) -> None:
+    @app.get("/documents", response_model=DocumentList)
+    async def documents(request: Request) -> Any:
+        """The indexed documents with their titles, in name order."""
+        by_source = request.app.state.by_source
+        return {"documents": [{"name": name, "title": ps[0].title, "paragraphs": len(ps)} for name, ps in sorted(by_source.items())]}
+
     @app.get("/sources/{id:path}", response_model=ParagraphOut)
     async def source(id: str, request: Request) -> Any:
         """One paragraph by id, e.g. `001_4e18fd9c259265ac.txt#p5` (write `#` as `%23`)."""
@@ -186,15 +218,44 @@ def _corpus_routes(app: FastAPI) -> None:
         return {"name": name, "title": paragraphs[0]["title"], "paragraphs": paragraphs}
 
 
-async def _events(answer: Answer) -> AsyncIterator[str]:
-    """The answer as SSE: `delta` text pieces, one `citation` each, then `done` with the whole answer."""
-    words = answer.answer.split(" ")
-    for i in range(0, len(words), 4):
-        piece = " ".join(words[i : i + 4]) + (" " if i + 4 < len(words) else "")
-        yield _sse("delta", {"text": piece})
-    for c in answer.citations:
-        yield _sse("citation", asdict(c))
-    yield _sse("done", answer.to_dict())
+async def _stream(p: Pipeline, question: str, history: list[dict[str, str]] | None, k: int | None) -> AsyncIterator[str]:
+    """The answer as SSE: `delta` events carry the draft as the generator writes it; after verification, one
+    `citation` event per citation and `done` with the verified answer, which replaces the draft. A failure
+    after the stream has begun is an `error` event with the message."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def on_token(piece: str) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, ("delta", piece))
+
+    async def work() -> None:
+        try:
+            answer = await run_in_threadpool(p.ask, question, history, k, on_token)
+            queue.put_nowait(("done", answer))
+        except errors.RagError as e:
+            queue.put_nowait(("error", str(e)))
+        except Exception:
+            log.exception("unexpected error while streaming an answer")
+            queue.put_nowait(("error", "internal error: the server log has the details"))
+
+    task = asyncio.create_task(work())  # a client that leaves mid-answer does not cut the model off mid-request
+    _working.add(task)
+    task.add_done_callback(_working.discard)
+    while True:
+        kind, value = await queue.get()
+        if kind == "delta":
+            yield _sse("delta", {"text": value})
+            continue
+        if kind == "error":
+            yield _sse("error", {"detail": value})
+            return
+        for c in value.citations:
+            yield _sse("citation", asdict(c))
+        yield _sse("done", value.to_dict())
+        return
+
+
+_working: set[asyncio.Task[None]] = set()  # answers being streamed, kept referenced until they finish
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -237,7 +298,9 @@ def _install_middleware(app: FastAPI, s: Settings) -> None:
     @app.middleware("http")
     async def auth_and_log(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         t0 = time.perf_counter()
-        if s.api_key and request.url.path != "/health" and not _authorised(request, s.api_key):
+        path = request.url.path
+        public = path in PUBLIC or path.startswith("/static/")
+        if s.api_key and not public and not _authorised(request, s.api_key):
             response: Any = JSONResponse({"detail": "missing or wrong API key: send Authorization: Bearer <key>"},
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
         else:

@@ -36,8 +36,10 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
         if q.startswith(":"):
             out.print(f"unknown command {q}. {HELP}")
             continue
+        drafting = pipeline.drafts  # a model's draft streams in dim text; the verified answer follows it
         try:
-            answer = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k)
+            answer = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
+                                  on_token=_show_draft if drafting else None)
         except RagError as e:
             err.print(f"error: {e}", markup=False)
             continue
@@ -45,8 +47,18 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
             out.print()
             return
         last = answer.to_dict()
-        out.print(answer.answer, markup=False)
+        if drafting:
+            out.print()
+            if answer.standalone_question != q:
+                out.print(f"(asked as: {answer.standalone_question})", style="dim", markup=False)
+            render.answer(last)
+        else:
+            out.print(answer.answer, markup=False)
         history += [{"role": "user", "content": answer.standalone_question}, {"role": "assistant", "content": answer.answer}]
+
+
+def _show_draft(piece: str) -> None:
+    render.out.print(piece, end="", style="dim", markup=False)
 
 
 def _read(interactive: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -106,6 +106,23 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
         claims.append(Claim(sentence, tuple(markers_out), supported))
     answer = " ".join(with_markers(c.text, c.markers) for c in claims)
     return Verified(answer, citations, claims, notes)
+
+
+def supported_only(v: Verified) -> Verified:
+    """`v` without its unsupported claims, its citations renumbered in order of use."""
+    by_marker = {c.marker: c for c in v.citations}
+    citations: list[Citation] = []
+    renumbered: dict[int, int] = {}
+    claims = []
+    for claim in (c for c in v.claims if c.supported):
+        for m in claim.markers:
+            if m not in renumbered:
+                renumbered[m] = len(citations) + 1
+                citations.append(replace(by_marker[m], marker=renumbered[m]))
+        claims.append(replace(claim, markers=tuple(renumbered[m] for m in claim.markers)))
+    notes = [n for n in v.notes if not n.startswith("no retrieved passage supports")]
+    notes += [f"dropped {_short(c.text)!r}: no retrieved passage supports it" for c in v.claims if not c.supported]
+    return Verified(" ".join(with_markers(c.text, c.markers) for c in claims), citations, claims, notes)
 
 
 def with_markers(sentence: str, markers: tuple[int, ...] | list[int]) -> str:

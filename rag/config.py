@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag import local
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,7 +29,15 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_history_turns: int = 20
     max_body_bytes: int = 2_000_000  # fits the largest request the other limits allow
-    # LLM (any OpenAI-compatible server); used when OPENAI_API_KEY or OPENAI_BASE_URL is set
+    # Who answers: extractive (offline, no model), local (the bundled model via llama.cpp, `make setup-llm`) or
+    # openai (any OpenAI-compatible server at OPENAI_BASE_URL); empty: openai when OPENAI_* is set, else extractive
+    llm: str = ""
+    llm_design: str = "evidence"  # how an LLM answers: free | evidence | judge (see BENCHMARKS.md)
+    model_path: Path = ROOT / "models" / local.MODEL_FILE
+    llm_threads: int = Field(default_factory=local.cores)
+    llm_context: int = 4096  # tokens per request for the local model
+    llm_parallel: int = 2  # requests the local model serves at once
+    llm_max_tokens: int = 256  # longest answer a model may write
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0  # seconds per request
     llm_retries: int = 2  # retries on 429, 5xx and connection errors, with backoff
@@ -45,8 +55,9 @@ class Settings(BaseSettings):
         return 4 * self.max_question_chars
 
     @property
-    def llm_enabled(self) -> bool:
-        return bool(self.openai_api_key or self.openai_base_url)
+    def answerer(self) -> str:
+        """extractive, local or openai: RAG_LLM, or openai when an OpenAI-compatible server is configured."""
+        return self.llm or ("openai" if self.openai_api_key or self.openai_base_url else "extractive")
 
 
 @lru_cache

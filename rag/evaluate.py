@@ -27,6 +27,7 @@ from rag.pipeline import Answer
 TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
 DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
 DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
+LLM_THRESHOLDS = ROOT / "eval" / "thresholds-llm.json"
 SPLITS = ("all", "calibration", "holdout", "sealed")
 
 
@@ -135,7 +136,8 @@ def run(
     from rag import pipeline, report
 
     questions = load_set(set_path or DEFAULT_SET, split)
-    thresholds = json.loads((thresholds_path or DEFAULT_THRESHOLDS).read_text())
+    default = DEFAULT_THRESHOLDS if s.answerer == "extractive" else LLM_THRESHOLDS
+    thresholds = json.loads((thresholds_path or default).read_text())
     p = pipeline.build(s, mode=mode)
     documents = {name: d["text"] for name, d in p.retriever.index.documents.items()}
     answers = [p.ask(q.question, k=k) for q in track(questions, description="evaluating", disable=not progress)]
@@ -164,9 +166,9 @@ def _holds(passage: str, evidence: str) -> bool:
 
 
 def _latency(answers: list[Answer]) -> dict[str, dict[str, float]]:
-    stages = answers[0].timings_ms.keys() if answers else []
-    return {
-        st: {"p50": round(float(np.percentile([a.timings_ms[st] for a in answers], 50)), 1),
-             "p95": round(float(np.percentile([a.timings_ms[st] for a in answers], 95)), 1)}
-        for st in stages
-    }
+    stages = dict.fromkeys(st for a in answers for st in a.timings_ms)
+    out = {}
+    for st in stages:
+        ms = [a.timings_ms[st] for a in answers if st in a.timings_ms]
+        out[st] = {"p50": round(float(np.percentile(ms, 50)), 1), "p95": round(float(np.percentile(ms, 95)), 1)}
+    return out

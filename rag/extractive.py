@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rag import answer_types
 from rag import text as T
-from rag.generate import REFUSAL, Draft
+from rag.generate import REFUSAL, Draft, OnToken
 from rag.retrieve import Embed, Hit, Sentence
 
 # A sentence that starts like this carries on the one before it ("This was stated by ...").
@@ -79,7 +79,17 @@ class Extractive:
     rules: Rules = field(default_factory=Rules)
     name: str = "extractive"
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit]) -> Draft:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        chosen = self.choose(parts, hits)
+        if not chosen:
+            return Draft(REFUSAL, True, self.name)
+        text = " ".join(f"{s.text} [{n}]" for n, s in chosen)
+        if on_token:
+            on_token(text)
+        return Draft(text, False, self.name, verbatim=text)
+
+    def choose(self, parts: Sequence[str], hits: list[Hit]) -> list[tuple[int, Sentence]]:
+        """The sentences that answer, with the numbers of their hits: at most three, none when refusing."""
         chosen: list[tuple[int, Sentence]] = []
         for part in parts:
             taken = {(n, s.start) for n, s in chosen}
@@ -87,9 +97,7 @@ class Extractive:
             for n, sent in self.select(part, ranked, hits, 3 if len(parts) == 1 else 1):
                 if (n, sent.start) not in taken:
                     chosen.append((n, sent))
-        if not chosen:
-            return Draft(REFUSAL, True, self.name)
-        return Draft(" ".join(f"{s.text} [{n}]" for n, s in chosen[:3]), False, self.name)
+        return chosen[:3]
 
     def score(self, part: str, hits: list[Hit]) -> list[Scored]:
         """Every eligible sentence of the hits scored against one question part, best first."""

@@ -11,13 +11,24 @@ from rag import answer_types, cite
 from rag import text as T
 from rag.config import Settings, get_settings
 from rag.errors import InputError, LLMError
-from rag.generate import REFUSAL, Draft, Generator
+from rag.extractive import Extractive
+from rag.generate import REFUSAL, Draft, Generator, OnToken, Unavailable
 from rag.retrieve import Hit, Retriever
 
-FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|so|what about|how about)\b|\b(he|she|it|they|him|her|its|his|their|them|this|that|these|those|there)\b",
-    re.I,
-)
+CONTINUES = re.compile(r"^\W*(and|but|also|so|what about|how about)\b", re.I)
+POINTS_BACK = re.compile(r"\b(he|she|it|they|him|her|its|his|their|them|there|this|these|those)\b", re.I)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the conversation: it opens with "and", "what about", ..., or points back
+    with a pronoun and names nothing of its own.
+
+    >>> [is_follow_up(q) for q in ("and who led it?", "Who led it?", "Why did Tokayev say it?", "Where is Oslo?")]
+    [True, True, False, False]
+    """
+    if CONTINUES.search(question):
+        return True
+    return bool(POINTS_BACK.search(question)) and not any(w[:1].isupper() for w in T.WORD.findall(question)[1:])
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Answer:
     standalone_question: str = ""  # the question as retrieved, after a follow-up was condensed
     claims: list[cite.Claim] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    draft: str = ""  # what the generator wrote (and streamed) before verification
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,8 +57,14 @@ class Pipeline:
         self.retriever, self.generator, self.fallback = retriever, generator, fallback
         self.settings = settings or get_settings()
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None) -> Answer:
-        """Answer `question` from the corpus, every sentence cited and checked."""
+    @property
+    def drafts(self) -> bool:
+        """Whether the generator writes a draft of its own (a model) rather than choosing corpus sentences."""
+        return not isinstance(self.generator, Extractive)
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
+            on_token: OnToken | None = None) -> Answer:
+        """Answer `question` from the corpus, every sentence cited and checked; the draft streams to `on_token`."""
         k = self.settings.k if k is None else k
         self.check(question, history, k)
         t0 = time.perf_counter()
@@ -54,12 +72,14 @@ class Pipeline:
         parts = T.split_question(standalone)
         hits = self.retrieve(standalone, parts, k)
         t1 = time.perf_counter()
-        draft, notes = self._generate(standalone, parts, hits)
+        draft, notes = self._generate(standalone, parts, hits, on_token)
         t2 = time.perf_counter()
-        verified = cite.Verified(REFUSAL, [], [], []) if draft.refused else cite.verify(draft.text, hits, self.retriever.embed)
+        verified = self.verify(draft, hits)
         t3 = time.perf_counter()
         refused = draft.refused or not verified.citations
         ms = {"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0}
+        if (spent := getattr(self.generator, "take_timings", None)) is not None:  # the model server's own split
+            ms |= {f"llm_{name}": v / 1000 for name, v in spent().items()}
         return Answer(
             question=question,
             answer=REFUSAL if refused else verified.answer,
@@ -71,7 +91,23 @@ class Pipeline:
             standalone_question=standalone,
             claims=[] if refused else verified.claims,
             notes=notes + verified.notes,
+            draft=draft.text,
         )
+
+    def verify(self, draft: Draft, hits: list[Hit]) -> cite.Verified:
+        """The draft's citations checked. A model's sentence that no passage supports is dropped; when none is
+        left, the corpus sentences the draft was written from answer instead, or the answer is a refusal."""
+        if draft.refused:
+            return cite.Verified(REFUSAL, [], [], [])
+        verified = cite.verify(draft.text, hits, self.retriever.embed)
+        if draft.text == draft.verbatim:  # corpus sentences: an unsupported one stays, flagged
+            return verified
+        kept = cite.supported_only(verified)
+        if kept.claims or not draft.verbatim:
+            return kept
+        fallback = cite.verify(draft.verbatim, hits, self.retriever.embed)
+        return replace(fallback, notes=kept.notes + ["no sentence of the model's answer could be verified: "
+                                                      "answered with the corpus sentences it was given"])
 
     def retrieve(self, question: str, parts: list[str], k: int) -> list[Hit]:
         """The passages to answer from, and the title or author line of their documents when a part asks for it."""
@@ -106,7 +142,7 @@ class Pipeline:
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """A follow-up ("and who led it?") made standalone with the previous question."""
         previous = [t["content"] for t in history if t.get("role") == "user"]
-        if not previous or not FOLLOW_UP.search(question):
+        if not previous or not is_follow_up(question):
             return question
         complete = getattr(self.generator, "complete", None)
         if complete is not None:
@@ -122,34 +158,62 @@ class Pipeline:
                 pass
         return f"{previous[-1].rstrip()} {question}"
 
-    def _generate(self, question: str, parts: list[str], hits: list[Hit]) -> tuple[Draft, list[str]]:
+    def _generate(self, question: str, parts: list[str], hits: list[Hit], on_token: OnToken | None) -> tuple[Draft, list[str]]:
         try:
-            return self.generator.generate(question, parts, hits), []
+            return self.generator.generate(question, parts, hits, on_token), []
         except LLMError as e:
             if self.fallback is None:
                 raise
             return self.fallback.generate(question, parts, hits), [f"{self.generator.name} failed, answered offline: {e}"]
 
 
+ANSWERERS = ("extractive", "local", "openai")  # RAG_LLM / --llm
+
+
 def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool = False) -> Pipeline:
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import embed, index, retrieve
-    from rag.extractive import PRESETS, Extractive
+    from rag.extractive import PRESETS
 
     s = settings or get_settings()
+    if s.answerer not in ANSWERERS:
+        raise InputError(f"unknown RAG_LLM {s.llm!r}: choose one of {', '.join(ANSWERERS)}")
+    if s.rules not in PRESETS:
+        raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
     embedder = embed.load(s.embed_model)
     ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress)
     retriever = Retriever(ix, embed.Cached(embedder), mode)
-    documents = {name: d["text"] for name, d in ix.documents.items()}
-    if s.rules not in PRESETS:
-        raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
     rules = PRESETS[s.rules]()
     if s.refusal_threshold is not None:
         rules = replace(rules, threshold=s.refusal_threshold)
+    documents = {name: d["text"] for name, d in ix.documents.items()}
     offline = Extractive(retriever.embed, retrieve.idf(ix), documents, rules)
-    if not s.llm_enabled:
+    if s.answerer == "extractive":
         return Pipeline(retriever, offline, None, s)
+    fallback = offline if s.fallback == "extractive" else None
+    try:
+        generator = llm_generator(s, offline)
+    except LLMError as e:  # the model server did not start: an error, or the offline answer when asked for
+        if fallback is None:
+            raise
+        generator = Unavailable(s.answerer, e)
+    return Pipeline(retriever, generator, fallback, s)
+
+
+def llm_generator(s: Settings, ranker: Extractive) -> Generator:
+    """The LLM generator of the configured design, on the local model or an OpenAI-compatible server."""
+    from rag.evidence import DESIGNS
     from rag.llm import OpenAICompatible
 
-    llm = OpenAICompatible(s.llm_model, s.prompts_dir, s.openai_base_url, s.openai_api_key, s.llm_timeout, s.llm_retries)
-    return Pipeline(retriever, llm, offline if s.fallback == "extractive" else None, s)
+    if s.llm_design not in DESIGNS:
+        raise InputError(f"unknown RAG_LLM_DESIGN {s.llm_design!r}: choose one of {', '.join(DESIGNS)}")
+    if s.answerer == "local":
+        from rag import local
+
+        server = local.server(s.model_path, s.llm_threads, s.llm_context, s.llm_parallel)
+        llm = OpenAICompatible("local", s.prompts_dir, server.base_url, "", s.llm_timeout, 0, server.name, s.llm_max_tokens)
+    else:
+        llm = OpenAICompatible(s.llm_model, s.prompts_dir, s.openai_base_url, s.openai_api_key, s.llm_timeout,
+                               s.llm_retries, max_tokens=s.llm_max_tokens)
+    design = DESIGNS[s.llm_design]
+    return llm if design is None else design(llm, ranker, s.prompts_dir)

@@ -31,7 +31,7 @@ def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: embed.Senten
 
 @pytest.fixture(scope="session")
 def settings(seeds_index: Path) -> Settings:
-    return Settings(corpus_dir=SEEDS, index_dir=seeds_index, openai_api_key="", openai_base_url="")
+    return Settings(corpus_dir=SEEDS, index_dir=seeds_index, openai_api_key="", openai_base_url="", llm="extractive")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 
 class FakeLLM:
     def __init__(self) -> None:
-        self.replies: list[tuple[str, Any]] = []  # ("text", str) | ("status", int) | ("slow", seconds) | ("garbage", None)
+        self.replies: list[tuple[str, Any]] = []  # ("text", str) | ("drop", str) | ("status", int) | ("slow", seconds) | ("garbage", None)
         self.received: list[dict[str, Any]] = []
         self.url = ""
 
@@ -40,12 +40,31 @@ def serve() -> Iterator[FakeLLM]:
                 self._send(value, {"error": {"message": "scripted failure"}}, {"Retry-After": "0"})
             elif kind == "garbage":
                 self._raw(200, b"{not json")
+            elif body.get("stream") and kind in ("text", "drop"):
+                self._sse(body["model"], value, drop=kind == "drop")
             elif kind == "empty":
                 self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []})
             else:
                 self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                                  "choices": [{"index": 0, "finish_reason": "stop",
                                               "message": {"role": "assistant", "content": value}}]})
+
+        def _sse(self, model: str, text: str, drop: bool) -> None:
+            """The reply as streamed chunks, word by word; `drop` closes the connection halfway."""
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            words = text.split(" ")
+            for i, w in enumerate(words):
+                if drop and i == len(words) // 2:
+                    self.wfile.flush()
+                    self.connection.shutdown(2)  # the server died mid-answer
+                    return
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": model,
+                         "choices": [{"index": 0, "delta": {"content": w + (" " if i < len(words) - 1 else "")},
+                                      "finish_reason": "stop" if i == len(words) - 1 else None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
 
         def _send(self, code: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             self._raw(code, json.dumps(data).encode(), headers)

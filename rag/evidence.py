@@ -1,0 +1,126 @@
+"""Designs (b) and (c) for a small LLM: the extractive ranker finds the evidence, the model only reads it.
+
+(b) `EvidenceFirst`: the ranker's best sentences, numbered, are all the model sees; it writes a
+    short direct answer citing them. The prompt is a tenth of a passages prompt.
+(c) `Judge`: the model answers yes or no for each of the ranker's best sentences; the answer is
+    the sentences it accepts, verbatim.
+
+Both refuse when the ranker refuses (its threshold is calibrated on public data), so a refusal
+stays a refusal, and both hand the ranker's verbatim answer on for when the model's does not verify.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag import prompts
+from rag.extractive import Extractive
+from rag.generate import REFUSAL, Draft, OnToken
+from rag.llm import OpenAICompatible, is_refusal
+from rag.retrieve import Hit, Sentence
+
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    n: int  # the hit it comes from, 1-based
+    sentence: Sentence
+    title: str
+
+
+def candidates(ranker: Extractive, parts: Sequence[str], hits: list[Hit], most: int) -> list[Candidate]:
+    """The ranker's best sentences over all parts, taken in turns, without repeats, in document order per hit."""
+    ranked = [ranker.score(part, hits) for part in parts]
+    out: dict[tuple[int, int], Candidate] = {}
+    for i in range(most):
+        for ranking in ranked:
+            if i < len(ranking) and len(out) < most:
+                x = ranking[i]
+                out.setdefault((x.n, x.sentence.start), Candidate(x.n, x.sentence, hits[x.n - 1].paragraph.title))
+    return list(out.values())
+
+
+def to_hits(reply: str, evidence: list[Candidate]) -> str:
+    """The reply's evidence markers [e] as the markers [n] of the hits those sentences come from.
+
+    >>> s = Sentence(0, 1, "x")
+    >>> to_hits("A [2]. B [1, 3]. C [9].", [Candidate(4, s, ""), Candidate(1, s, ""), Candidate(4, s, "")])
+    'A [1]. B [4]. C [9].'
+    """
+
+    def hits_of(m: re.Match[str]) -> str:
+        numbers = [int(x) for x in re.findall(r"\d+", m.group(1))]
+        mapped = dict.fromkeys(evidence[e - 1].n if 1 <= e <= len(evidence) else 10_000 + e for e in numbers)
+        return "[" + ", ".join(str(n if n < 10_000 else n - 10_000) for n in mapped) + "]"
+
+    return MARKER.sub(hits_of, reply)
+
+
+class _OnRanker:
+    """A model that reads what the extractive ranker found; it also rewrites follow-ups (`complete`)."""
+
+    design = ""
+    most = 6
+
+    def __init__(self, llm: OpenAICompatible, ranker: Extractive, prompts_dir: Path) -> None:
+        self.llm, self.ranker, self.prompts_dir = llm, ranker, prompts_dir
+        self.name = f"{llm.name} ({self.design})"
+        self.complete, self.take_timings = llm.complete, llm.take_timings
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        raise NotImplementedError
+
+
+class EvidenceFirst(_OnRanker):
+    """(b): the model writes a short answer from the ranker's numbered sentences alone."""
+
+    design = "evidence-first"
+
+    def messages(self, question: str, evidence: list[Candidate]) -> list[dict[str, str]]:
+        lines = "\n".join(f"[{e}] ({prompts.quote(c.title)}) {prompts.quote(c.sentence.text)}" for e, c in enumerate(evidence, 1))
+        return [
+            {"role": "system", "content": prompts.render(self.prompts_dir, "evidence_system", refusal=REFUSAL)},
+            {"role": "user", "content": prompts.render(self.prompts_dir, "evidence", evidence=lines, question=question)},
+        ]
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        offline = self.ranker.generate(question, parts, hits)
+        if offline.refused:
+            return Draft(REFUSAL, True, self.name)
+        evidence = candidates(self.ranker, parts, hits, self.most)
+        reply = self.llm.complete(self.messages(question, evidence), on_token)
+        if is_refusal(reply):  # the model saw no answer in evidence the ranker trusted: answer with the ranker's
+            return Draft(offline.text, False, self.name, verbatim=offline.text)
+        return Draft(to_hits(reply.strip(), evidence), False, self.name, verbatim=offline.text)
+
+
+class Judge(_OnRanker):
+    """(c): the model says yes or no to each of the ranker's best sentences; the accepted ones answer."""
+
+    design = "judge"
+    most = 4
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        offline = self.ranker.generate(question, parts, hits)
+        if offline.refused:
+            return Draft(REFUSAL, True, self.name)
+        accepted = [c for c in candidates(self.ranker, parts, hits, self.most) if self.accepts(question, c)][:3]
+        if not accepted:
+            return Draft(REFUSAL, True, self.name)
+        text = " ".join(f"{c.sentence.text} [{c.n}]" for c in accepted)
+        if on_token:
+            on_token(text)
+        return Draft(text, False, self.name, verbatim=text)
+
+    def accepts(self, question: str, c: Candidate) -> bool:
+        text = prompts.render(self.prompts_dir, "judge", question=question, title=prompts.quote(c.title),
+                              sentence=prompts.quote(c.sentence.text))
+        reply = self.llm.complete([{"role": "user", "content": text}], max_tokens=3)
+        return reply.strip().lower().startswith("yes")
+
+
+DESIGNS: dict[str, type[_OnRanker] | None] = {"free": None, "evidence": EvidenceFirst, "judge": Judge}  # RAG_LLM_DESIGN; free: llm.OpenAICompatible itself

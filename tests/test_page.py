@@ -1,0 +1,186 @@
+"""The web page in a real browser (Debian's chromium through chromedriver) against a real `rag serve`.
+
+Without chromium the tests skip with the reason, except in CI, where they must run.
+Set RAG_SCREENSHOTS=<folder> to save the answered page and the open reader as PNG files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+KEY = "page-test-key"
+QUESTION = "How long is the border that Kazakhstan shares with Russia?"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (Path(CHROMIUM).exists() and Path(DRIVER).exists()) and not os.environ.get("CI"),
+                       reason="chromium and chromium-driver are not installed: apt-get install chromium chromium-driver"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(seeds_index: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(seeds_index), "RAG_LLM": "extractive", "RAG_API_KEY": KEY}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("rag serve did not come up")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,860"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver: Any, css: str, timeout: float = 60) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def _ask(driver: Any, question: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    before = len(driver.find_elements(By.CSS_SELECTOR, ".turn .meta"))
+    box = driver.find_element(By.ID, "question")
+    box.clear()
+    box.send_keys(question, Keys.ENTER)
+    deadline = time.time() + 60
+    while len(driver.find_elements(By.CSS_SELECTOR, ".turn .meta")) <= before:
+        assert time.time() < deadline, "no answer appeared"
+        time.sleep(0.2)
+
+
+def _turns(driver: Any) -> list[dict[str, Any]]:
+    return json.loads(driver.execute_script("return localStorage.getItem('rag.conversation')") or "[]")
+
+
+def test_page_asks_cites_refuses_and_follows_up(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    browser.execute_script("localStorage.clear()")
+    browser.get(server + "/")
+    _wait(browser, "#api-key").send_keys("wrong-key")  # the page asks for the key; a wrong one is named wrong
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    _wait(browser, "#key-status")
+    time.sleep(0.5)
+    assert "wrong" in browser.find_element(By.ID, "key-status").text
+    key = browser.find_element(By.ID, "api-key")
+    key.clear()
+    key.send_keys(KEY)
+    browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
+    time.sleep(0.5)
+    assert not browser.find_element(By.ID, "key-form").is_displayed()
+
+    _ask(browser, "Which team won the 2018 Tour de France?")
+    assert "Not in the corpus" in browser.find_elements(By.CSS_SELECTOR, ".turn")[-1].text
+
+    _ask(browser, QUESTION)
+    answer = _turns(browser)[-1]["answer"]
+    assert not answer["refused"] and "6,846" in browser.find_element(By.CSS_SELECTOR, ".answer").text
+    assert "answered by extractive" in browser.find_elements(By.CSS_SELECTOR, ".turn .meta")[-1].text
+    shots = os.environ.get("RAG_SCREENSHOTS")
+    if shots:
+        browser.save_screenshot(str(Path(shots) / "page-answer.png"))
+    browser.find_elements(By.CSS_SELECTOR, ".answer .marker")[-1].click()
+    mark = _wait(browser, "#reader mark")
+    first = answer["citations"][-1]
+    assert mark.text == " ".join(first["quote"].split()) and first["id"] in browser.find_element(By.ID, "reader-meta").text
+    assert "verified" in browser.find_element(By.ID, "reader-meta").text
+    if shots:
+        browser.save_screenshot(str(Path(shots) / "page-reader.png"))
+    browser.find_element(By.ID, "close-reader").click()
+
+    _ask(browser, "and what share of its people are Russian?")  # the follow-up goes with the conversation's history
+    follow = _turns(browser)[-1]["answer"]
+    assert follow["standalone_question"].startswith(QUESTION) and not follow["refused"]  # asked with the first question
+
+    browser.refresh()  # the conversation survives a reload
+    _wait(browser, ".turn")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".turn")) == 3
+    browser.find_element(By.ID, "new-conversation").click()
+    assert browser.find_elements(By.CSS_SELECTOR, ".turn") == [] and _turns(browser) == []
+
+
+def test_corpus_list_opens_documents_and_errors_keep_the_question(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    browser.execute_script(f"localStorage.setItem('rag.apiKey', '{KEY}')")
+    browser.get(server + "/")
+    browser.find_element(By.ID, "show-corpus").click()
+    links = [a for a in browser.find_elements(By.CSS_SELECTOR, ".documents a") if a.text] or [_wait(browser, ".documents a")]
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".documents li")) == 5
+    links[0].click()
+    time.sleep(0.5)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#reader-body p")) > 3
+
+    browser.execute_script(f"localStorage.setItem('rag.apiKey', 'not-{KEY}')")  # the next request is refused
+    box = browser.find_element(By.ID, "question")
+    box.clear()
+    box.send_keys("Where is the border?")
+    browser.find_element(By.ID, "send").click()
+    status = _wait(browser, "#status.error")
+    assert "API key" in status.text and box.get_attribute("value") == "Where is the border?"
+
+
+def test_readable_at_360_pixels(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(360, 740)
+    try:
+        browser.get(server + "/")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 360 + 1, f"the page is {width}px wide at 360px"
+        assert browser.find_element(By.ID, "question").is_displayed()
+        labels = browser.execute_script("return [...document.querySelectorAll('label')].map(l => l.htmlFor)")
+        assert "question" in labels
+    finally:
+        browser.set_window_size(1280, 860)
