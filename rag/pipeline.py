@@ -145,13 +145,12 @@ class Pipeline:
         if not previous or not is_follow_up(question):
             return question
         complete = getattr(self.generator, "complete", None)
-        if complete is not None:
+        if complete is not None:  # the model rewrites it; only the previous question is shown, not the answers
             from rag import prompts
 
-            convo = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
-            text = prompts.render(self.settings.prompts_dir, "condense", history=convo, question=question)
+            text = prompts.render(self.settings.prompts_dir, "condense", previous=previous[-1], question=question)
             try:
-                rewritten = complete([{"role": "user", "content": text}]).strip()
+                rewritten = complete([{"role": "user", "content": text}], max_tokens=64).strip()
                 if rewritten:
                     return str(rewritten.splitlines()[0][: self.settings.max_question_chars])
             except LLMError:

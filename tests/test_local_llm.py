@@ -141,3 +141,14 @@ def test_two_concurrent_questions_both_answered(local_server: str) -> None:
         answers = list(pool.map(lambda q: httpx.post(f"{local_server}/ask", json={"question": q}, timeout=180).json(), questions))
     assert not answers[0]["refused"] and "belarus" in (answers[0]["answer"] + answers[0]["citations"][0]["quote"]).lower()
     assert not answers[1]["refused"] and "6,846" in answers[1]["answer"]
+
+
+@needs_model
+@pytest.mark.slow
+def test_chat_shows_the_draft_then_the_verified_answer_and_follows_up(seeds_index: Path) -> None:
+    env = {**os.environ, "RAG_INDEX_DIR": str(seeds_index)}
+    lines = "Why were CSTO troops sent to Kazakhstan?\nand who led it?\n:quit\n"
+    done = subprocess.run([sys.executable, "-m", "rag", "chat", "--llm", "local"], input=lines, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert done.stdout.count("Sources:") == 2 and "(asked as:" in done.stdout
