@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup setup-llm run test lint eval serve bench-setup clean
+.PHONY: setup setup-llm setup-browser run test lint eval serve bench-setup clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ run: setup
 	$(BIN)/rag index
 	$(BIN)/rag chat
 
-test: setup-llm
+# The browser tests' chromium and chromedriver, from Debian, when they are missing and we may install them.
+setup-browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; } || \
+	  echo "chromium is missing: apt-get install chromium chromium-driver (the browser tests skip without it, and fail in CI)"
+
+test: setup-llm setup-browser
 	$(BIN)/ruff check rag tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q

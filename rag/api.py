@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rag import errors
+from rag import errors, ingest, readers
 from rag.config import Settings, get_settings
 from rag.pipeline import Answer, Pipeline
 
@@ -73,6 +73,7 @@ class HitOut(BaseModel):
     end: int
     text: str
     score: float
+    page: int = 0
 
 
 class SearchResponse(BaseModel):
@@ -88,22 +89,37 @@ class ParagraphOut(BaseModel):
     end: int
     text: str
     kind: str = "text"
+    page: int = 0
 
 
 class DocumentOut(BaseModel):
     name: str
     title: str
+    date: str = ""
+    url: str = ""
     paragraphs: list[ParagraphOut]
 
 
 class DocumentSummary(BaseModel):
     name: str
     title: str
+    date: str = ""
     paragraphs: int
 
 
 class DocumentList(BaseModel):
     documents: list[DocumentSummary]
+
+
+class AddedOut(BaseModel):
+    name: str
+    title: str
+    paragraphs: int
+    date: str
+
+
+class RemovedOut(BaseModel):
+    removed: str
 
 
 class Health(BaseModel):
@@ -133,6 +149,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     _install_errors(app)
     _answer_routes(app, *request_models(s))
     _corpus_routes(app)
+    _ingest_routes(app, s)
     _page_routes(app)
     return app
 
@@ -145,9 +162,6 @@ def _lifespan(s: Settings, pipeline: Pipeline | None) -> Callable[[FastAPI], Any
         from rag import pipeline as pipeline_mod
 
         app.state.pipeline = pipeline or await run_in_threadpool(pipeline_mod.build, s)
-        app.state.by_source = {}
-        for p in app.state.pipeline.retriever.index.paragraphs:
-            app.state.by_source.setdefault(p.source, []).append(p)
         yield
 
     return lifespan
@@ -194,12 +208,49 @@ def _page_routes(app: FastAPI) -> None:
         return FileResponse(STATIC / "index.html")
 
 
+def _ingest_routes(app: FastAPI, s: Settings) -> None:
+    limits = (f"One file per request, at most {s.max_upload_bytes:,} bytes, of type "
+              f"{', '.join(readers.SUFFIXES)} (a .json file holds one document: title, text, date, url).")
+
+    @app.post("/documents", response_model=AddedOut, status_code=201, openapi_extra={"x-limits": {
+        "max_bytes": s.max_upload_bytes, "types": list(readers.SUFFIXES), "files_per_request": 1}},
+        description=f"Add a document to the corpus; it is answered from as soon as this returns. {limits}")
+    async def add_document(request: Request, file: UploadFile = File(description=limits)) -> Any:
+        data = await file.read(s.max_upload_bytes + 1)
+        p: Pipeline = request.app.state.pipeline
+
+        def work() -> ingest.Added:
+            with ingest.lock():
+                added = ingest.add(s.corpus_dir, file.filename or "", data, s.max_upload_bytes)
+                p.refresh()
+            return added
+
+        return asdict(await run_in_threadpool(work))
+
+    @app.delete("/documents/{name:path}", response_model=RemovedOut)
+    async def remove_document(name: str, request: Request) -> Any:
+        """Remove a document from the corpus and the index."""
+        p: Pipeline = request.app.state.pipeline
+        if name not in p.retriever.index.documents:
+            raise errors.NotFound(f"no document named {name!r}: names are as citations give them")
+
+        def work() -> None:
+            with ingest.lock():
+                ingest.remove(s.corpus_dir, name)
+                p.refresh()
+
+        await run_in_threadpool(work)
+        return {"removed": name}
+
+
 def _corpus_routes(app: FastAPI) -> None:
     @app.get("/documents", response_model=DocumentList)
     async def documents(request: Request) -> Any:
         """The indexed documents with their titles, in name order."""
-        by_source = request.app.state.by_source
-        return {"documents": [{"name": name, "title": ps[0].title, "paragraphs": len(ps)} for name, ps in sorted(by_source.items())]}
+        ix = request.app.state.pipeline.retriever.index
+        by_source, meta = ix.by_source, ix.documents
+        return {"documents": [{"name": name, "title": ps[0].title, "date": meta.get(name, {}).get("date", ""),
+                               "paragraphs": len(ps)} for name, ps in sorted(by_source.items())]}
 
     @app.get("/sources/{id:path}", response_model=ParagraphOut)
     async def source(id: str, request: Request) -> Any:
@@ -212,10 +263,12 @@ def _corpus_routes(app: FastAPI) -> None:
     @app.get("/documents/{name:path}", response_model=DocumentOut)
     async def document(name: str, request: Request) -> Any:
         """A document's title and paragraphs."""
-        paragraphs = [asdict(p) for p in request.app.state.by_source.get(name, [])]
+        paragraphs = [asdict(p) for p in request.app.state.pipeline.retriever.index.by_source.get(name, [])]
         if not paragraphs:
             raise errors.NotFound(f"no document named {name!r}: citations name documents by their `source`")
-        return {"name": name, "title": paragraphs[0]["title"], "paragraphs": paragraphs}
+        meta = request.app.state.pipeline.retriever.index.documents.get(name, {})
+        return {"name": name, "title": paragraphs[0]["title"], "date": meta.get("date", ""), "url": meta.get("url", ""),
+                "paragraphs": paragraphs}
 
 
 async def _stream(p: Pipeline, question: str, history: list[dict[str, str]] | None, k: int | None) -> AsyncIterator[str]:
@@ -293,7 +346,7 @@ def _install_middleware(app: FastAPI, s: Settings) -> None:
 
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
-    app.add_middleware(BodyLimit, limit=s.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=s.max_body_bytes, uploads=s.max_upload_bytes + 64 * 1024)
 
     @app.middleware("http")
     async def auth_and_log(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
@@ -320,16 +373,18 @@ def _authorised(request: Request, key: str) -> bool:
 class BodyLimit:
     """Refuse request bodies over `limit` bytes with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, uploads: int | None = None) -> None:
+        self.app, self.default, self.uploads = app, limit, uploads or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("method") == "POST" and scope.get("path") == "/documents"
+        limit = self.uploads if upload else self.default
         length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if not length.isdigit() or int(length) > self.limit:
-            await _too_large(scope, receive, send, self.limit)
+        if not length.isdigit() or int(length) > limit:
+            await _too_large(scope, receive, send, limit)
             return
         seen = 0
 
@@ -337,8 +392,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise errors.TooLarge(f"the request body is over {self.limit} bytes")
+            if seen > limit:
+                raise errors.TooLarge(f"the request body is over {limit} bytes")
             return message
 
         await self.app(scope, limited, send)

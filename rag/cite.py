@@ -32,6 +32,8 @@ class Citation:
     quote: str
     supported: bool
     score: float
+    page: int = 0  # the PDF page of the paragraph, from 1; 0 without pages
+    date: str = ""  # the document's publication date (YYYY-MM-DD) when known
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,8 @@ def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: boo
         if c.id == p.id and c.start == sentence.start:
             return c.marker
     marker = len(citations) + 1
-    citations.append(Citation(marker, p.id, p.source, sentence.start, sentence.end, sentence.text, supported, round(score, 4)))
+    citations.append(Citation(marker, p.id, p.source, sentence.start, sentence.end, sentence.text, supported,
+                              round(score, 4), p.page))
     return marker
 
 

@@ -180,6 +180,65 @@ def eval_cmd(
     raise typer.Exit(0 if result["gate"]["passed"] else 1)
 
 
+@app.command()
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files to add: .txt, .md, .html, .htm, .pdf, or .json (one document: title, text, date, url).")],
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Add documents to the corpus (copied into its added/ folder) and update the index: only they are embedded."""
+    from rag import ingest
+
+    s = settings(corpus, index)
+    added, failed = [], 0
+    try:
+        ingest.check_folder(s.corpus_dir)
+        for path in paths:
+            try:
+                added.append(ingest.add(s.corpus_dir, path.name, path.read_bytes(), s.max_upload_bytes))
+            except OSError as e:
+                failed += 1
+                err.print(f"error: {path}: cannot be read ({e.strerror or e})", markup=False)
+            except RagError as e:
+                failed += 1
+                err.print(f"error: {path}: {e}", markup=False)
+        _reindex(s)
+    except RagError as e:
+        fail(e)
+    for a in added:
+        out.print(f"added {a.name}: {a.title!r}, {a.paragraphs} paragraphs" + (f", dated {a.date}" if a.date else ""), markup=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def remove(
+    names: Annotated[list[str], typer.Argument(help="Documents to remove, named as citations name them (e.g. added/page.html).")],
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Remove documents from the corpus folder and update the index."""
+    from rag import ingest
+
+    s = settings(corpus, index)
+    try:
+        for name in names:
+            ingest.remove(s.corpus_dir, name)
+            out.print(f"removed {name}", markup=False)
+        _reindex(s)
+    except RagError as e:
+        fail(e)
+
+
+def _reindex(s: Settings) -> None:
+    from rag import embed
+    from rag import index as index_mod
+
+    embedder = embed.load(s.embed_model)
+    report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty())
+    err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)",
+              markup=False)
+
+
 model_app = typer.Typer(help="The bundled local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) that `--llm local` answers with.",
                         no_args_is_help=True)
 app.add_typer(model_app, name="model")

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     max_history_turns: int = 20
     max_body_bytes: int = 2_000_000  # fits the largest request the other limits allow
+    max_upload_bytes: int = 10 * 2**20  # a document added through POST /documents
     # Who answers: extractive (offline, no model), local (the bundled model via llama.cpp, `make setup-llm`) or
     # openai (any OpenAI-compatible server at OPENAI_BASE_URL); empty: openai when OPENAI_* is set, else extractive
     llm: str = ""

@@ -30,6 +30,7 @@ class Paragraph:
     end: int
     text: str
     kind: str = "text"  # "text", or the metadata field it holds: "title", "author"
+    page: int = 0  # the PDF page it starts on, from 1; 0 for a document without pages
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Document:
     text: str
     paragraphs: tuple[Paragraph, ...]
     dropped: tuple[Dropped, ...] = ()
-    meta: dict[str, str] = field(default_factory=dict)  # "date" and "url" of a JSONL document
+    meta: dict[str, str] = field(default_factory=dict)  # "date", "url", "author", "file" when known
     structured: bool = False  # from a JSONL or BEIR file: clean text, its title worth embedding
     metadata: tuple[Paragraph, ...] = ()  # the title and author lines of a scraped page
 

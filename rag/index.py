@@ -33,7 +33,7 @@ from rag.embed import Embedder
 from rag.errors import CorpusError, IndexError_, IndexLockedError
 
 FORMAT = 2  # 2: metadata.jsonl
-CLEANING = 4  # bump when corpus cleaning changes, so old indexes count as stale
+CLEANING = 5  # bump when corpus cleaning changes, so old indexes count as stale (5: dates, pages, HTML, PDF)
 
 
 @dataclass
@@ -50,6 +50,9 @@ class Index:
     def __post_init__(self) -> None:
         self.by_id = {p.id: p for p in [*self.paragraphs, *self.metadata]}
         self.meta_of = {(p.source, p.kind): p for p in self.metadata}
+        self.by_source: dict[str, list[C.Paragraph]] = {}
+        for p in self.paragraphs:
+            self.by_source.setdefault(p.source, []).append(p)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,24 @@ class Pipeline:
         self.retriever, self.generator, self.fallback = retriever, generator, fallback
         self.settings = settings or get_settings()
 
+    def refresh(self) -> Any:
+        """Rebuild the index after the corpus changed (only new paragraphs are embedded) and answer from it.
+
+        The new build is swapped in with one assignment per holder, so a question in flight keeps a whole index.
+        """
+        from rag import embed, index, retrieve
+
+        s = self.settings
+        embedder = embed.load(s.embed_model)
+        report = index.build(s.corpus_dir, s.index_dir, embedder, s.index_kind)
+        ix = index.load(s.index_dir, embedder.name, embedder.dim)
+        documents, idf = {name: d["text"] for name, d in ix.documents.items()}, retrieve.idf(ix)
+        for holder in (self.generator, self.fallback, getattr(self.generator, "ranker", None)):
+            if isinstance(holder, Extractive):
+                holder.idf, holder.documents = idf, documents
+        self.retriever.index = ix
+        return report
+
     @property
     def drafts(self) -> bool:
         """Whether the generator writes a draft of its own (a model) rather than choosing corpus sentences."""
@@ -84,8 +102,8 @@ class Pipeline:
             question=question,
             answer=REFUSAL if refused else verified.answer,
             refused=refused,
-            citations=[] if refused else verified.citations,
-            passages=[h.public() for h in hits],
+            citations=[] if refused else self._dated(verified.citations),
+            passages=[h.public() | {"date": self._date(h.paragraph.source)} for h in hits],
             generator=draft.generator,
             timings_ms={name: round(v * 1000, 2) for name, v in ms.items()},
             standalone_question=standalone,
@@ -93,6 +111,12 @@ class Pipeline:
             notes=notes + verified.notes,
             draft=draft.text,
         )
+
+    def _date(self, source: str) -> str:
+        return self.retriever.index.documents.get(source, {}).get("date", "")
+
+    def _dated(self, citations: list[cite.Citation]) -> list[cite.Citation]:
+        return [replace(c, date=self._date(c.source)) for c in citations]
 
     def verify(self, draft: Draft, hits: list[Hit]) -> cite.Verified:
         """The draft's citations checked. A model's sentence that no passage supports is dropped; when none is

@@ -1,4 +1,4 @@
-"""Files -> documents: a folder of .txt/.md pages, a JSONL file of documents, or a BEIR folder.
+"""Files -> documents: a folder of pages (.txt, .md, .html, .pdf, .json), a JSONL file of documents, or a BEIR folder.
 
 Nothing a reader meets is fatal: a file it cannot use is skipped and named in `problems`.
 """
@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from rag import corpus as C
+from rag import formats
 from rag.errors import CorpusError
 
-SUFFIXES = (".txt", ".md")
+TEXT = (".txt", ".md")
+SUFFIXES = TEXT + formats.HTML + formats.PDF + formats.JSON
 MAX_FILE_BYTES = 10 * 2**20  # an article is never this long: a bigger file is a dump or a mistake
 
 
@@ -78,37 +81,52 @@ def _add_row(corpus: C.Corpus, seen: set[str], where: str, raw: bytes) -> None:
 
 
 def read_folder(folder: Path, files: list[tuple[Path, str]] | None = None) -> C.Corpus:
-    """Parse every .txt/.md file below `folder`; unreadable files are reported, not fatal."""
+    """Parse every page below `folder`; files that cannot be used are reported, not fatal."""
     if not folder.is_dir():
         raise CorpusError(f"corpus folder {folder} does not exist: pass --corpus DIR or set RAG_CORPUS_DIR")
     corpus = C.Corpus()
     for path, problem in files if files is not None else listing(folder):
         name = path.relative_to(folder).as_posix()
-        content, problem = (None, problem) if problem else _text(path)
-        if content is None:
+        document, problem = (None, problem) if problem else page(name, path)
+        if document is None:
             corpus.problems.append(f"{name}: {problem}")
         else:
-            corpus.documents.append(C.from_page(name, content))
+            corpus.documents.append(document)
     C.dedupe_across(corpus)
     return corpus
 
 
-def _text(path: Path) -> tuple[str | None, str]:
-    """The file's text, or None and why it cannot be used."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, f"{size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB a corpus file may have, skipped"
-        raw = path.read_bytes()
-    except OSError as e:
-        return None, f"cannot be read ({e.strerror or e})"
+def page(name: str, path: Path) -> tuple[C.Document | None, str]:
+    """One file of a folder corpus as a document, or None and why not."""
+    raw, problem = _bytes(path)
+    return from_bytes(name, raw) if raw is not None else (None, problem)
+
+
+def from_bytes(name: str, raw: bytes) -> tuple[C.Document | None, str]:
+    """A document from a file's bytes, by its suffix (a text page is cleaned; others go to `formats`)."""
+    if not name.lower().endswith(TEXT):
+        return formats.read(name, raw)
     if b"\x00" in raw[:8192]:
         return None, "binary file, skipped"
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         return None, f"not valid UTF-8 (byte {e.start}), skipped"
-    return (content, "") if content.strip() else (None, "empty file, skipped")
+    if not content.strip():
+        return None, "empty file, skipped"
+    document = C.from_page(name, content)
+    date = formats.dateline(content)
+    return (replace(document, meta={**document.meta, "date": date}) if date else document), ""
+
+
+def _bytes(path: Path) -> tuple[bytes | None, str]:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, f"{size / 2**20:.0f} MB is over the {MAX_FILE_BYTES // 2**20} MB a corpus file may have, skipped"
+        return path.read_bytes(), ""
+    except OSError as e:
+        return None, f"cannot be read ({e.strerror or e})"
 
 
 def listing(folder: Path) -> list[tuple[Path, str]]:

@@ -28,7 +28,8 @@ def sources(a: dict[str, Any]) -> None:
         out.print("\nSources:")
     for c in a["citations"]:
         flag = "" if c["supported"] else "  (not supported)"
-        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{flag}\n      “{c['quote']}”", markup=False)
+        where = "".join(f", {k} {c[k]}" for k in ("page", "date") if c.get(k))
+        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{where}{flag}\n      “{c['quote']}”", markup=False)
     for note in a.get("notes", []):
         err.print(f"note: {note}", markup=False)
 

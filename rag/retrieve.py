@@ -44,7 +44,8 @@ class Hit:
 
     def public(self) -> dict[str, object]:
         p = self.paragraph
-        return {"id": p.id, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": self.score}
+        return {"id": p.id, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": self.score,
+                "page": p.page}
 
 
 class Retriever:

@@ -45,7 +45,7 @@ def test_stream_matches_plain_answer(client: TestClient) -> None:
 
 def test_search_sources_documents_health(client: TestClient) -> None:
     hits = client.post("/search", json={"question": "CSTO force units", "k": 3}).json()["hits"]
-    assert len(hits) == 3 and set(hits[0]) == {"id", "source", "start", "end", "text", "score"}
+    assert len(hits) == 3 and set(hits[0]) == {"id", "source", "start", "end", "text", "score", "page"}
     para = client.get(f"/sources/{hits[0]['id'].replace('#', '%23')}").json()
     assert para["text"] == hits[0]["text"]
     doc = client.get("/documents/004_1ab97ee52b3e3350.txt").json()
