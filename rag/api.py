@@ -221,7 +221,7 @@ def _ingest_routes(app: FastAPI, s: Settings) -> None:
 
         def work() -> ingest.Added:
             with ingest.lock():
-                added = ingest.add(s.corpus_dir, file.filename or "", data, s.max_upload_bytes)
+                added = ingest.add(p.settings.corpus_dir, file.filename or "", data, s.max_upload_bytes)
                 p.refresh()
             return added
 
@@ -236,7 +236,7 @@ def _ingest_routes(app: FastAPI, s: Settings) -> None:
 
         def work() -> None:
             with ingest.lock():
-                ingest.remove(s.corpus_dir, name)
+                ingest.remove(p.settings.corpus_dir, name)
                 p.refresh()
 
         await run_in_threadpool(work)

@@ -20,6 +20,8 @@ from rag.retrieve import Embed, Hit, Sentence
 
 # A sentence that starts like this carries on the one before it ("This was stated by ...").
 REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
+# A question about the present state of things: among sentences about as good, the newest document's leads.
+LATEST = re.compile(r"\b(latest|currently|current|now|most recent|as of|these days|today)\b", re.I)
 # A sentence that ends like this announces what follows it: a quote or a list.
 ANNOUNCES = re.compile(r":\W*$")
 # Seed-fitted forms of the two, and a refusal when the best sentence says the fact was not given.
@@ -76,6 +78,7 @@ class Extractive:
     embed: Embed
     idf: Mapping[str, float] = field(default_factory=dict)
     documents: Mapping[str, str] = field(default_factory=dict)  # name -> full text, for the names check
+    dates: Mapping[str, str] = field(default_factory=dict)  # name -> publication date (YYYY-MM-DD), when known
     rules: Rules = field(default_factory=Rules)
     name: str = "extractive"
 
@@ -94,6 +97,8 @@ class Extractive:
         for part in parts:
             taken = {(n, s.start) for n, s in chosen}
             ranked = [r for r in self.score(part, hits) if (r.n, r.sentence.start) not in taken]
+            if LATEST.search(part):
+                ranked = self._newest_first(ranked, hits)
             for n, sent in self.select(part, ranked, hits, 3 if len(parts) == 1 else 1):
                 if (n, sent.start) not in taken:
                     chosen.append((n, sent))
@@ -157,6 +162,15 @@ class Extractive:
         if r.refers_back and later and r.refers_back.search(later[0][1].text):
             return later[:1]
         return []
+
+    def _newest_first(self, ranked: list[Scored], hits: list[Hit]) -> list[Scored]:
+        """For a question about the latest state: of the sentences within the margin of the best, the one from the
+        most recent dated document leads (the order is otherwise kept)."""
+        if not ranked:
+            return ranked
+        near = [x for x in ranked if x.score >= ranked[0].score - self.rules.margin]
+        newest = max(near, key=lambda x: self.dates.get(hits[x.n - 1].paragraph.source, ""))
+        return [newest] + [x for x in ranked if x is not newest]
 
     def _missing(self, names: list[str], hit: Hit) -> bool:
         """Whether a name of the question is nowhere in the hit's document (nor its initials)."""

@@ -69,9 +69,10 @@ class Pipeline:
         report = index.build(s.corpus_dir, s.index_dir, embedder, s.index_kind)
         ix = index.load(s.index_dir, embedder.name, embedder.dim)
         documents, idf = {name: d["text"] for name, d in ix.documents.items()}, retrieve.idf(ix)
+        dates = {name: d["date"] for name, d in ix.documents.items() if d.get("date")}
         for holder in (self.generator, self.fallback, getattr(self.generator, "ranker", None)):
             if isinstance(holder, Extractive):
-                holder.idf, holder.documents = idf, documents
+                holder.idf, holder.documents, holder.dates = idf, documents, dates
         self.retriever.index = ix
         return report
 
@@ -108,7 +109,7 @@ class Pipeline:
             timings_ms={name: round(v * 1000, 2) for name, v in ms.items()},
             standalone_question=standalone,
             claims=[] if refused else verified.claims,
-            notes=notes + verified.notes,
+            notes=notes + verified.notes + ([] if refused else disagreements(self._dated(verified.citations))),
             draft=draft.text,
         )
 
@@ -190,6 +191,23 @@ class Pipeline:
             return self.fallback.generate(question, parts, hits), [f"{self.generator.name} failed, answered offline: {e}"]
 
 
+def disagreements(citations: list[cite.Citation]) -> list[str]:
+    """A note for each pair of cited documents of different dates whose quotes give different figures.
+
+    >>> c = lambda m, d, q: cite.Citation(m, f"{d}#p1", d, 0, 1, q, True, 1.0, 0, d)
+    >>> disagreements([c(1, "2023-01-10", "The toll is 4 euros."), c(2, "2024-04-02", "The toll rose to 5 euros.")])
+    ['the sources differ: [1] (2023-01-10) says 4, [2] (2024-04-02) says 5']
+    """
+    notes = []
+    for i, a in enumerate(citations):
+        for b in citations[i + 1 :]:
+            na, nb = T.numbers(a.quote), T.numbers(b.quote)
+            if a.date and b.date and a.date != b.date and na and nb and not na & nb:
+                notes.append(f"the sources differ: [{a.marker}] ({a.date}) says {', '.join(sorted(na))}, "
+                             f"[{b.marker}] ({b.date}) says {', '.join(sorted(nb))}")
+    return notes
+
+
 ANSWERERS = ("extractive", "local", "openai")  # RAG_LLM / --llm
 
 
@@ -210,7 +228,8 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
     if s.refusal_threshold is not None:
         rules = replace(rules, threshold=s.refusal_threshold)
     documents = {name: d["text"] for name, d in ix.documents.items()}
-    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, rules)
+    dates = {name: d["date"] for name, d in ix.documents.items() if d.get("date")}
+    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, dates=dates, rules=rules)
     if s.answerer == "extractive":
         return Pipeline(retriever, offline, None, s)
     fallback = offline if s.fallback == "extractive" else None

@@ -138,6 +138,10 @@ def test_dated_jsonl_documents_date_their_citations(tmp_path: Path) -> None:
     a = p.ask("How much is the bridge toll for cars?")
     assert not a.refused and {c.date for c in a.citations} <= {"2023-01-10", "2024-04-02"} and a.citations[0].date
     assert {x["date"] for x in a.passages} == {"2023-01-10", "2024-04-02"}
+    if len({c.date for c in a.citations}) == 2:  # both figures given: the disagreement is named with its dates
+        assert any(n.startswith("the sources differ") and "2023-01-10" in n and "2024-04-02" in n for n in a.notes)
+    latest = p.ask("What is the bridge toll for cars now?")
+    assert latest.citations[0].date == "2024-04-02" and "5 euros" in latest.answer.split("[")[0]
 
 
 @pytest.fixture

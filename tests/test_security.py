@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from rag.pipeline import Pipeline
 from tests import fake_llm
 
 Q = "Which countries sent units to the CSTO force in Kazakhstan?"
-EXAMPLES = 250  # per operation; five operations make over 1,000 requests
+EXAMPLES = 200  # per operation; six operations with parameters make over 1,000 requests
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,13 @@ def client(pipe: Pipeline) -> Iterator[TestClient]:
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_5xx_and_no_schema_violation(pipe: Pipeline) -> None:
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(settings: Settings, tmp_path: Path) -> None:
     import schemathesis
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, given, settings as options
 
-    app = api.create_app(pipe.settings, pipe)
+    shutil.copytree(settings.corpus_dir, tmp_path / "corpus")  # POST and DELETE /documents change the corpus
+    own = settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "index_dir": tmp_path / "index"})
+    app = api.create_app(own)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     calls: dict[str, int] = {}
     failures: set[str] = set()
@@ -38,13 +41,15 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(pipe: Pipeline) -> No
         for result in schema.get_all_operations():
             operation = result.ok()
 
-            @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            @options(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
             @given(case=operation.as_strategy())
             def run(case: schemathesis.Case) -> None:
                 label = case.operation.label
                 calls[label] = calls.get(label, 0) + 1
+                # a schema cannot say "a PDF that parses": an uploaded file the readers cannot use is a 422 by design
+                excluded = [schemathesis.checks.positive_data_acceptance] if label == "POST /documents" else []
                 try:
-                    case.call_and_validate()
+                    case.call_and_validate(excluded_checks=excluded)
                 except Exception as e:  # gather every distinct problem, not just the first
                     failures.add(f"{label}: {type(e).__name__}: {str(e)[:400]}")
 

@@ -154,8 +154,9 @@ async function openCitation(c) {
   try {
     const doc = await fetchJSON(`/documents/${encodeURIComponent(c.source)}`);
     $("reader-title").textContent = doc.title || doc.name;
+    const where = [c.page ? `page ${c.page}` : "", doc.date ? `published ${doc.date}` : ""].filter(Boolean).join(", ");
     $("reader-meta").replaceChildren(
-      el("p", {}, el("strong", {}, "Paragraph "), el("code", {}, c.id)),
+      el("p", {}, el("strong", {}, "Paragraph "), el("code", {}, c.id), where ? ` (${where})` : ""),
       el("p", { class: c.supported ? "ok" : "error" }, c.supported ? "Support verified: the quote supports the sentence." : "Not verified: no retrieved passage supports the sentence."),
     );
     let marked = null;
@@ -182,7 +183,7 @@ async function openDocument(name) {
   try {
     const doc = await fetchJSON(`/documents/${encodeURIComponent(name)}`);
     $("reader-title").textContent = doc.title || doc.name;
-    $("reader-meta").replaceChildren(el("p", {}, el("code", {}, doc.name)));
+    $("reader-meta").replaceChildren(el("p", {}, el("code", {}, doc.name), doc.date ? ` (published ${doc.date})` : ""));
     $("reader-body").replaceChildren(...doc.paragraphs.map((p) => el("p", { id: `para-${p.id}` }, p.text)));
   } catch (e) { $("reader-body").replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
 }
@@ -194,7 +195,7 @@ async function showCorpus() {
     const list = el("ul", { class: "documents" });
     for (const d of docs.documents) {
       list.append(el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openDocument(d.name); } }, d.title || d.name),
-        el("span", { class: "meta" }, ` ${d.name}, ${d.paragraphs} paragraphs`)));
+        el("span", { class: "meta" }, ` ${d.name}${d.date ? `, ${d.date}` : ""}, ${d.paragraphs} paragraphs`)));
     }
     $("reader-body").replaceChildren(list);
   } catch (e) { $("reader-body").replaceChildren(el("p", { class: "error", role: "alert" }, e.message)); }
