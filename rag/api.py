@@ -33,11 +33,12 @@ STATUS: dict[type[errors.RagError], int] = {
     errors.NotFound: 404,
     errors.LLMTimeout: 504,
     errors.LLMError: 502,
+    errors.StoreError: 502,
     errors.IndexError_: 503,
     errors.IndexLockedError: 503,
     errors.CorpusError: 503,
 }
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent / "web"
 PUBLIC = ("/health", "/", "/static/")  # reachable without the API key: the page asks for the key itself
 EXAMPLE = "Units from which countries were in the CSTO force?"
 

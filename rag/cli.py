@@ -61,6 +61,7 @@ def index_cmd(
         report = index_mod.build(
             s.corpus_dir, s.index_dir, embedder, kind or s.index_kind, progress=sys.stderr.isatty(),
             on_wait=lambda: err.print(f"another `rag index` is building {s.index_dir}; waiting for it to finish…"),
+            where=s.where,
         )
     except RagError as e:
         fail(e)
@@ -234,7 +235,7 @@ def _reindex(s: Settings) -> None:
     from rag import index as index_mod
 
     embedder = embed.load(s.embed_model)
-    report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty())
+    report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=s.where)
     err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)",
               markup=False)
 

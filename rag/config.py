@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag import local
+from rag import index, local
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     embed_model: str = ""  # a local sentence-transformers folder; empty: the bundled model
     auto_index: bool = True  # build the index when it is missing or stale
     index_kind: str = "auto"  # flat | hnsw | ivf | auto
+    store: str = "faiss"  # faiss (in the process) | milvus (a collection at RAG_MILVUS_URI)
+    milvus_uri: str = ""  # empty: a Milvus Lite file, <index>/milvus.db; http://host:19530 for a server
+    milvus_token: str = ""  # user:password or an API key, for a server that needs one
     k: int = 5  # passages retrieved per question
     rules: str = "seed-fitted"  # the offline answerer's rules: seed-fitted | measured (see BENCHMARKS.md)
     refusal_threshold: float | None = None  # below this evidence score the offline answerer refuses; None: the rules' own
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
     def max_turn_chars(self) -> int:
         """A history turn may hold an answer, so four questions' worth."""
         return 4 * self.max_question_chars
+
+    @property
+    def where(self) -> index.Where:
+        """The store the index lives in."""
+        return index.Where(self.store, self.milvus_uri, self.milvus_token)
 
     @property
     def answerer(self) -> str:

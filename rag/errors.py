@@ -7,6 +7,7 @@
     ├── InputError            a bad question, k, history or request
     │   └── TooLarge          a request body over the limit (HTTP 413)
     ├── NotFound              no paragraph or document with that id (HTTP 404)
+    ├── StoreError            the search store (Milvus) cannot be reached or failed (HTTP 502)
     └── LLMError              the OpenAI-compatible server failed
         ├── LLMTimeout        it did not answer in time (HTTP 504)
         └── LLMBadResponse    it answered with something unusable (HTTP 502)
@@ -43,6 +44,10 @@ class TooLarge(InputError):
 
 class NotFound(RagError):
     """Nothing in the index has the id asked for."""
+
+
+class StoreError(RagError):
+    """The search store (a Milvus server or file) cannot be used."""
 
 
 class LLMError(RagError):

@@ -43,8 +43,8 @@ class Index:
     paragraphs: list[C.Paragraph]  # searched: row i of `vectors`, `faiss` and `bm25`
     documents: dict[str, dict[str, str]]  # name -> {"title", "text", "date"?, "url"?}
     vectors: np.ndarray
-    faiss: Any
-    bm25: Any
+    store: Any  # a store.Store: faiss.Local, or milvus.Milvus
+    bm25: Any  # the build's bm25s index, for word weights (idf); None for a Milvus store
     metadata: list[C.Paragraph] = field(default_factory=list)  # title and author lines: cited, not searched
 
     def __post_init__(self) -> None:
@@ -53,6 +53,23 @@ class Index:
         self.by_source: dict[str, list[C.Paragraph]] = {}
         for p in self.paragraphs:
             self.by_source.setdefault(p.source, []).append(p)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which store an index lives in: `faiss` (files of the build) or `milvus` (a collection at a URI)."""
+
+    name: str = "faiss"
+    milvus_uri: str = ""  # empty: a Milvus Lite file, index/milvus.db
+    milvus_token: str = ""
+
+    def manifest(self, index_dir: Path, dim: int) -> dict[str, Any]:
+        if self.name not in store.STORES:
+            raise IndexError_(f"unknown store {self.name!r}: choose one of {', '.join(store.STORES)}")
+        if self.name == "faiss":
+            return {"name": "faiss"}
+        uri = self.milvus_uri or str((index_dir / "milvus.db").resolve())
+        return {"name": "milvus", "uri": uri, "collection": f"rag_paragraphs_{dim}"}
 
 
 @dataclass(frozen=True)
@@ -92,13 +109,15 @@ def list_corpus(corpus_dir: Path) -> Listing:
     return Listing(found, hashes)
 
 
-def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | None = None) -> str:
-    """'missing', 'stale' (corpus, model or cleaning changed) or 'fresh'."""
+def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | None = None,
+           where: Where | None = None) -> str:
+    """'missing', 'stale' (corpus, model, cleaning or store changed) or 'fresh'."""
     manifest = _read_manifest(index_dir)
     if manifest is None:
         return "missing"
     same = (
         manifest.get("model") == model
+        and manifest.get("store", {}).get("name", "faiss") == (where or Where()).name
         and manifest.get("cleaning") == CLEANING
         and manifest.get("corpus_dir") == str(corpus_dir.resolve())
         and manifest.get("files") == (listing or list_corpus(corpus_dir)).hashes
@@ -107,18 +126,19 @@ def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | Non
 
 
 def open(corpus_dir: Path, index_dir: Path, embedder: Embedder, kind: str = "auto", auto: bool = True,
-         progress: bool = False) -> Index:
+         progress: bool = False, where: Where | None = None) -> Index:
     """The index of `corpus_dir`, built first when missing, stale or corrupt (unless `auto` is off)."""
+    where = where or Where()
     listing = list_corpus(corpus_dir) if auto else None
-    if listing is not None and status(corpus_dir, index_dir, embedder.name, listing) != "fresh":
-        build(corpus_dir, index_dir, embedder, kind, progress=progress, on_wait=lambda: None, listing=listing)
+    if listing is not None and status(corpus_dir, index_dir, embedder.name, listing, where) != "fresh":
+        build(corpus_dir, index_dir, embedder, kind, progress, lambda: None, listing, where)
     try:
-        return load(index_dir, embedder.name, embedder.dim)
+        return load(index_dir, embedder.name, embedder.dim, where)
     except IndexError_:
         if listing is None:
             raise
-        build(corpus_dir, index_dir, embedder, kind, progress=progress, on_wait=lambda: None, listing=listing)
-        return load(index_dir, embedder.name, embedder.dim)
+        build(corpus_dir, index_dir, embedder, kind, progress, lambda: None, listing, where)
+        return load(index_dir, embedder.name, embedder.dim, where)
 
 
 def build(
@@ -129,6 +149,7 @@ def build(
     progress: bool = False,
     on_wait: Callable[[], None] | None = None,
     listing: Listing | None = None,
+    where: Where | None = None,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`, embedding only paragraphs not embedded before."""
     t0 = time.perf_counter()
@@ -144,6 +165,7 @@ def build(
             "model": embedder.name,
             "dim": embedder.dim,
             "kind": store.choose_kind(kind, len(texts)),
+            "store": (where or Where()).manifest(index_dir, embedder.dim),
             "paragraphs": len(texts),
             "documents": len(corpus.documents),
             "corpus_dir": str(corpus_dir.resolve()),
@@ -152,12 +174,28 @@ def build(
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "versions": _versions(),
         }
+        kept: dict[str, Any] = manifest["store"]  # type: ignore[assignment]
+        if kept["name"] == "milvus":
+            _sync_milvus(kept, texts, vectors, where or Where())
         path = _write(index_dir, corpus, texts, vectors, manifest)
     dropped = [d for doc in corpus.documents for d in doc.dropped]
     return BuildReport(
         len(texts), embedded, len(texts) - embedded, len(corpus.documents), dropped,
         corpus.problems, time.perf_counter() - t0, path,
     )
+
+
+def _sync_milvus(kept: dict[str, Any], texts: list[str], vectors: np.ndarray, where: Where) -> None:
+    """Upsert the paragraphs the collection lacks and delete those the corpus no longer has, by text key."""
+    from rag.store.milvus import Milvus
+
+    collection = Milvus(kept["uri"], kept["collection"], vectors.shape[1], token=where.milvus_token)
+    keys = [_text_key(t) for t in texts]
+    present = collection.keys()
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per key, the first
+    new = [i for k, i in first.items() if k not in present]
+    collection.add([keys[i] for i in new], [texts[i] for i in new], vectors[new])
+    collection.delete(sorted(present - set(keys)))
 
 
 def _vectors(index_dir: Path, embedder: Embedder, texts: list[str], progress: bool) -> tuple[np.ndarray, int]:
@@ -175,7 +213,7 @@ def _vectors(index_dir: Path, embedder: Embedder, texts: list[str], progress: bo
     return vectors, len(todo)
 
 
-def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> Index:
+def load(index_dir: Path, model: str | None = None, dim: int | None = None, where: Where | None = None) -> Index:
     """Load the live build, refusing a corrupt or mismatched one with a message."""
     manifest = _read_manifest(index_dir)
     if manifest is None:
@@ -193,24 +231,35 @@ def load(index_dir: Path, model: str | None = None, dim: int | None = None) -> I
         if not f.is_file() or files.sha256(f) != digest:
             raise IndexError_(f"the index in {index_dir} is corrupt ({rel} is damaged): run `rag index` to rebuild it")
     try:
-        ix = _read(path)
+        ix = _read(path, manifest, where or Where())
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         raise IndexError_(f"the index in {index_dir} cannot be read ({e}): run `rag index` to rebuild it") from e
-    if ix.faiss.ntotal != len(ix.paragraphs) or ix.vectors.shape[0] != len(ix.paragraphs):
+    faiss_rows = ix.store.faiss.ntotal if isinstance(ix.store, store.Local) else len(ix.paragraphs)
+    if faiss_rows != len(ix.paragraphs) or ix.vectors.shape[0] != len(ix.paragraphs):
         raise IndexError_(f"the index in {index_dir} is inconsistent: run `rag index` to rebuild it")
     ix.manifest = manifest
     return ix
 
 
-def _read(path: Path) -> Index:
+def _read(path: Path, manifest: dict[str, Any], where: Where) -> Index:
     import bm25s
 
     paragraphs = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "paragraphs.jsonl")]
     metadata = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "metadata.jsonl")]
     documents = {d["name"]: d for d in map(json.loads, files.lines(path / "documents.jsonl"))}
     vectors = np.load(path / "embeddings.npy", mmap_mode="r")
-    bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if paragraphs else None
-    return Index(path, {}, paragraphs, documents, vectors, store.read_faiss(path / "faiss.index"), bm25, metadata)
+    keys = (path / "keys.txt").read_text().split()
+    kept = manifest.get("store", {"name": "faiss"})
+    has_bm25 = paragraphs and kept["name"] == "faiss"
+    bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if has_bm25 else None
+    found: Any
+    if kept["name"] == "milvus":
+        from rag.store.milvus import Milvus
+
+        found = Milvus(kept["uri"], kept["collection"], int(manifest["dim"]), keys, where.milvus_token)
+    else:
+        found = store.Local(store.read_faiss(path / "faiss.index"), bm25, keys)
+    return Index(path, {}, paragraphs, documents, vectors, found, bm25, metadata)
 
 
 def _write(index_dir: Path, corpus: C.Corpus, texts: list[str], vectors: np.ndarray, manifest: dict[str, Any]) -> Path:
@@ -228,9 +277,10 @@ def _write(index_dir: Path, corpus: C.Corpus, texts: list[str], vectors: np.ndar
     files.write_lines(tmp / "dropped.jsonl", (asdict(x) for doc in corpus.documents for x in doc.dropped))
     np.save(tmp / "embeddings.npy", vectors)
     (tmp / "keys.txt").write_text("".join(_text_key(t) + "\n" for t in texts))  # what row i embedded, for reuse
-    faiss.write_index(store.faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
-    if paragraphs:
-        store.bm25_index(texts).save(str(tmp / "bm25"), show_progress=False)
+    if manifest["store"]["name"] == "faiss":  # a Milvus collection keeps its own dense and BM25 indexes
+        faiss.write_index(store.faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
+        if paragraphs:
+            store.bm25_index(texts).save(str(tmp / "bm25"), show_progress=False)
     manifest["checksums"] = {
         f.relative_to(tmp).as_posix(): files.sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()
     }

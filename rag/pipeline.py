@@ -66,8 +66,8 @@ class Pipeline:
 
         s = self.settings
         embedder = embed.load(s.embed_model)
-        report = index.build(s.corpus_dir, s.index_dir, embedder, s.index_kind)
-        ix = index.load(s.index_dir, embedder.name, embedder.dim)
+        report = index.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, where=s.where)
+        ix = index.load(s.index_dir, embedder.name, embedder.dim, s.where)
         documents, idf = {name: d["text"] for name, d in ix.documents.items()}, retrieve.idf(ix)
         dates = {name: d["date"] for name, d in ix.documents.items() if d.get("date")}
         for holder in (self.generator, self.fallback, getattr(self.generator, "ranker", None)):
@@ -222,7 +222,7 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
     if s.rules not in PRESETS:
         raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
     embedder = embed.load(s.embed_model)
-    ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress)
+    ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress, s.where)
     retriever = Retriever(ix, embed.Cached(embedder), mode)
     rules = PRESETS[s.rules]()
     if s.refusal_threshold is not None:

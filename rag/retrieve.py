@@ -15,8 +15,8 @@ from rag import text as T
 from rag.corpus import Paragraph
 from rag.errors import InputError
 from rag.index import Index
+from rag.store import rrf
 
-RRF_K = 60  # the usual reciprocal-rank-fusion constant
 POOL = 50  # candidates taken from each retriever before fusion
 MODES = {"hybrid": ("dense", "bm25"), "dense": ("dense",), "bm25": ("bm25",)}  # mode -> the rankings it fuses
 
@@ -94,38 +94,30 @@ class Retriever:
         return hits
 
     def _fuse(self, q: np.ndarray, question: str, pool: int) -> list[tuple[int, float, dict[str, int | None]]]:
-        n = len(self.index.paragraphs)
-        if n == 0:
+        """(row, fused score, rank per retriever) of the store's rankings, best first."""
+        st = self.index.store
+        if not self.index.paragraphs:
             return []
+        if st.server_fusion and self.mode == "hybrid" and not self.weights:  # the store fuses, as it would at scale
+            return [(i, score, {}) for i, score in st.fused(q, question, pool)]
         lists: dict[str, list[int]] = {}
         if "dense" in MODES[self.mode]:
-            _, ids = self.index.faiss.search(q.reshape(1, -1).astype(np.float32), min(pool, n))
-            lists["dense"] = [int(i) for i in ids[0] if i >= 0]
+            lists["dense"] = st.dense(q, pool)
         if "bm25" in MODES[self.mode]:
-            lists["bm25"] = _bm25(self.index, question, min(pool, n))
-        fused: dict[int, float] = {}
-        for name, ranking in lists.items():
-            weight = self.weights.get(name, 1.0)
-            for r, i in enumerate(ranking, 1):
-                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + r)
-        order = sorted(fused, key=lambda i: (-fused[i], i))
+            lists["bm25"] = st.lexical(question, pool)
         rank_of = {name: {i: r for r, i in enumerate(ranking, 1)} for name, ranking in lists.items()}
-        return [(i, fused[i], {name: rank_of[name].get(i) for name in lists}) for i in order]
-
-
-def _bm25(index: Index, question: str, pool: int) -> list[int]:
-    vocab = index.bm25.vocab_dict if index.bm25 is not None else {}
-    tokens = [t for t in T.stems(question) if t in vocab]
-    if not tokens:
-        return []
-    ids, scores = index.bm25.retrieve([tokens], k=pool, show_progress=False, n_threads=1)
-    return [int(i) for i, s in zip(ids[0], scores[0]) if s > 0]
+        return [(i, score, {name: rank_of[name].get(i) for name in lists}) for i, score in rrf(lists, self.weights)]
 
 
 def idf(index: Index) -> dict[str, float]:
-    """Inverse document frequency of each stem, from the BM25 index's postings."""
-    if index.bm25 is None:
-        return {}
-    df = np.diff(index.bm25.scores["indptr"])
+    """Inverse document frequency of each stem: from the build's BM25 postings, or counted over the paragraphs
+    when the store keeps its own lexical index (Milvus)."""
     n = max(1, len(index.paragraphs))
+    if index.bm25 is None:
+        counts: dict[str, int] = {}
+        for p in index.paragraphs:
+            for tok in set(T.stems(p.text)):
+                counts[tok] = counts.get(tok, 0) + 1
+        return {tok: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for tok, c in counts.items()}
+    df = np.diff(index.bm25.scores["indptr"])
     return {tok: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}

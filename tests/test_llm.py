@@ -8,8 +8,8 @@ import pytest
 
 from rag.config import ROOT
 from rag.errors import LLMBadResponse, LLMError, LLMTimeout
-from rag.generate import REFUSAL
 from rag.evidence import EvidenceFirst, Judge, candidates
+from rag.generate import REFUSAL
 from rag.llm import OpenAICompatible
 from rag.pipeline import Pipeline
 from tests import fake_llm

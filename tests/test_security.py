@@ -29,7 +29,8 @@ def client(pipe: Pipeline) -> Iterator[TestClient]:
 @pytest.mark.slow
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(settings: Settings, tmp_path: Path) -> None:
     import schemathesis
-    from hypothesis import HealthCheck, given, settings as options
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as options
 
     shutil.copytree(settings.corpus_dir, tmp_path / "corpus")  # POST and DELETE /documents change the corpus
     own = settings.model_copy(update={"corpus_dir": tmp_path / "corpus", "index_dir": tmp_path / "index"})
