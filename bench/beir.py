@@ -1,6 +1,6 @@
 """Retrieval quality on a BEIR data set: nDCG@10, Recall@10, Recall@100 and MRR@10 per retrieval mode.
 
-    python bench/beir.py ../shared/benchmarks/scifact-beir [--json] [--index DIR]
+    python bench/beir.py ../shared/benchmarks/scifact-beir [--json] [--index DIR] [--store faiss|milvus]
 
 DATA_DIR holds corpus.jsonl (_id, title, text), queries.jsonl (_id, text) and qrels/test.tsv.
 Documents are indexed as paragraphs (title embedded with each); a document ranks where its
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common import cached_index, progress, table
 
-from rag import embed
+from rag import embed, index, store
 from rag.retrieve import Retriever
 
 # name -> (mode, fusion weights): the plain modes and the fusion variants worth trying
@@ -68,12 +68,13 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     ap.add_argument("--index", type=Path, help="index folder to use (default index/bench/<data set>)")
     ap.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    ap.add_argument("--store", default="faiss", choices=store.STORES, help="where the index is searched (Milvus Lite for milvus)")
     a = ap.parse_args()
     if not (a.data_dir / "corpus.jsonl").is_file() or not (a.data_dir / "qrels" / "test.tsv").is_file():
         print(f"error: {a.data_dir} is not a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)", file=sys.stderr)
         return 2
     name = a.data_dir.resolve().name
-    idx, embedder = cached_index(a.data_dir, name, a.index)
+    idx, embedder = cached_index(a.data_dir, name, a.index, index.Where(a.store))
     qrels = load_qrels(a.data_dir)
     queries = {q["_id"]: q["text"] for q in map(json.loads, (a.data_dir / "queries.jsonl").read_text().splitlines())}
     qids = [q for q in queries if q in qrels]
@@ -89,10 +90,10 @@ def main() -> int:
         timing[variant] = (time.perf_counter() - t0) / len(qids) * 1000
         results[variant] = {m: round(sum(r[m] for r in per_query) / len(per_query), 4) for m in per_query[0]}
     if a.json:
-        print(json.dumps({"dataset": name, "results": results}))
+        print(json.dumps({"dataset": name, "store": a.store, "results": results, "ms_per_query": timing}))
     else:
         rows = [{"mode": v, **r, "ms/query": round(timing[v], 1)} for v, r in results.items()]
-        print(f"{name}: {len(qids)} queries, {len(idx.manifest['files'])} file, {len(idx.paragraphs)} paragraphs")
+        print(f"{name} ({a.store}): {len(qids)} queries, {len(idx.manifest['files'])} file, {len(idx.paragraphs)} paragraphs")
         print(table(rows, ["mode", "ndcg@10", "recall@10", "recall@100", "mrr@10", "ms/query"]))
     return 0
 

@@ -19,16 +19,20 @@ from rag import embed, index  # noqa: E402
 from rag.config import get_settings  # noqa: E402
 
 
-def cached_index(corpus: Path, name: str, index_dir: Path | None = None) -> tuple[index.Index, embed.Embedder]:
-    """The index of `corpus` under index/bench/<name>, built (incrementally) when missing or stale."""
+def cached_index(corpus: Path, name: str, index_dir: Path | None = None,
+                 where: index.Where | None = None) -> tuple[index.Index, embed.Embedder]:
+    """The index of `corpus` under index/bench/<name>, built (incrementally) when missing or stale.
+
+    Switching the store rebuilds the search structures but reuses every vector of the live build.
+    """
     s = get_settings()
     folder = index_dir or ROOT / "index" / "bench" / name
     embedder = embed.load(s.embed_model)
-    if index.status(corpus, folder, embedder.name) != "fresh":
-        report = index.build(corpus, folder, embedder, s.index_kind, progress=sys.stderr.isatty())
+    if index.status(corpus, folder, embedder.name, where=where) != "fresh":
+        report = index.build(corpus, folder, embedder, s.index_kind, progress=sys.stderr.isatty(), where=where)
         print(f"indexed {report.paragraphs} paragraphs of {report.documents} documents in {report.seconds:.0f}s "
               f"({report.embedded} embedded)", file=sys.stderr)
-    return index.load(folder, embedder.name, embedder.dim), embedder
+    return index.load(folder, embedder.name, embedder.dim, where), embedder
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, object]]) -> None:

@@ -277,7 +277,7 @@ def _write(index_dir: Path, corpus: C.Corpus, texts: list[str], vectors: np.ndar
     files.write_lines(tmp / "dropped.jsonl", (asdict(x) for doc in corpus.documents for x in doc.dropped))
     np.save(tmp / "embeddings.npy", vectors)
     (tmp / "keys.txt").write_text("".join(_text_key(t) + "\n" for t in texts))  # what row i embedded, for reuse
-    if manifest["store"]["name"] == "faiss":  # a Milvus collection keeps its own dense and BM25 indexes
+    if manifest.get("store", {"name": "faiss"})["name"] == "faiss":  # a Milvus collection keeps its own indexes
         faiss.write_index(store.faiss_index(vectors, manifest["kind"]), str(tmp / "faiss.index"))
         if paragraphs:
             store.bm25_index(texts).save(str(tmp / "bm25"), show_progress=False)

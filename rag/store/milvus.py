@@ -28,7 +28,8 @@ class Milvus:
     server_fusion = True
 
     def __init__(self, uri: str, collection: str, dim: int, keys: list[str] | None = None, token: str = "") -> None:
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # its logs repeat what StoreError says
+        for noisy in ("pymilvus", "grpc._server"):  # their logs repeat what StoreError says, or are Milvus Lite's own
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         try:
             from pymilvus import MilvusClient
 
