@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -69,3 +77,34 @@ def fake_embed() -> embed.Cached:
 def hit(pid: str, body: str, title: str = "Town news", kind: str = "text") -> Hit:
     """A retrieved paragraph made up for a test: its document is `body` alone."""
     return Hit(Paragraph(pid, pid.split("#")[0], title, 0, len(body), body, kind), 0.0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def rag_serve(**env: str) -> Iterator[str]:
+    """A real `rag serve` on a free loopback port with these RAG_* settings; its base URL. It must not print a
+    traceback, and it is stopped at the end."""
+    port = free_port()
+    full = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_API_KEY")}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env={**full, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("rag serve did not come up")
+        yield base
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=60)
+        assert b"Traceback" not in stderr, stderr.decode(errors="replace")[-2000:]

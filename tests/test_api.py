@@ -1,11 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +12,7 @@ from fastapi.testclient import TestClient
 from rag import api
 from rag.config import Settings
 from rag.pipeline import Pipeline
+from tests.conftest import rag_serve
 
 Q = "What percentage of Kazakhstan's people belong to the Russian minority?"
 
@@ -87,30 +83,9 @@ def test_api_key_is_required_when_set(pipe: Pipeline) -> None:
         assert c.post("/search", json={"question": "CSTO"}, headers={"Authorization": "Bearer sekret"}).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_real_server_end_to_end(settings: Settings) -> None:
-    port = _free_port()
-    env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_CORPUS_DIR": str(settings.corpus_dir)}
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("rag serve did not come up")
+    with rag_serve(RAG_INDEX_DIR=str(settings.index_dir), RAG_CORPUS_DIR=str(settings.corpus_dir)) as base:
         first = httpx.post(f"{base}/ask", json={"question": Q}, timeout=60).json()
         with ThreadPoolExecutor(16) as pool:
             many = list(pool.map(lambda _: httpx.post(f"{base}/ask", json={"question": Q}, timeout=120), range(50)))
@@ -121,6 +96,3 @@ def test_real_server_end_to_end(settings: Settings) -> None:
         hit = httpx.post(f"{base}/search", json={"question": Q, "k": 1}, timeout=60).json()["hits"][0]
         para = httpx.get(f"{base}/sources/{hit['id'].replace('#', '%23')}").json()
         assert para["text"] == hit["text"] == Path(settings.corpus_dir, hit["source"]).read_text()[hit["start"] : hit["end"]]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)

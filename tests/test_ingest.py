@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +18,7 @@ from fastapi.testclient import TestClient
 from rag import api, formats, ingest, pipeline, readers
 from rag.config import Settings
 from rag.errors import InputError, NotFound
+from tests.conftest import rag_serve
 
 PAGE = """<!doctype html><html><head><title>Ferry line to reopen | Harbour Gazette</title>
 <meta property="og:url" content="https://gazette.example/ferry-line">
@@ -194,34 +193,10 @@ def test_cli_add_then_ask_cites_the_page_with_its_date(corpus_copy: Path, tmp_pa
     assert "Traceback" not in added.stderr + asked.stderr + removed.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(corpus_copy: Path, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "RAG_CORPUS_DIR": str(corpus_copy), "RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_LLM": "extractive"}
-    env.pop("RAG_API_KEY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("rag serve did not come up")
+    with rag_serve(RAG_CORPUS_DIR=str(corpus_copy), RAG_INDEX_DIR=str(tmp_path / "index"), RAG_LLM="extractive") as base:
         yield base
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=30)
-        assert b"Traceback" not in stderr
 
 
 @pytest.mark.slow

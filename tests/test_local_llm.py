@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from rag import local, pipeline
 from rag.config import ROOT, Settings
 from rag.errors import LLMError
 from rag.pipeline import Pipeline
+from tests.conftest import rag_serve
 
 MODEL = ROOT / "models" / local.MODEL_FILE
 FORCE = "Units from which countries made up the peacekeeping force deployed in Kazakhstan?"
@@ -86,35 +86,10 @@ def test_follow_up_is_rewritten_and_retrieves_anew(local_pipe: Pipeline) -> None
     assert any("led by Moscow" in p["text"] for p in follow.passages)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def local_server(seeds_index: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "RAG_INDEX_DIR": str(seeds_index), "RAG_LLM": "local"}
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
-    proc = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("rag serve --llm local did not come up")
+    with rag_serve(RAG_INDEX_DIR=str(seeds_index), RAG_LLM="local") as base:
         yield base
-    finally:
-        proc.terminate()
-        _, stderr = proc.communicate(timeout=60)
-        assert b"Traceback" not in stderr, stderr.decode(errors="replace")[-2000:]
 
 
 @needs_model
