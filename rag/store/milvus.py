@@ -28,10 +28,11 @@ class Milvus:
     server_fusion = True
 
     def __init__(self, uri: str, collection: str, dim: int, keys: list[str] | None = None, token: str = "") -> None:
-        for noisy in ("pymilvus", "grpc._server"):  # their logs repeat what StoreError says, or are Milvus Lite's own
-            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         try:
             from pymilvus import MilvusClient
+
+            for noisy in ("pymilvus", "pymilvus.milvus_client", "grpc._server"):  # set after pymilvus configures them
+                logging.getLogger(noisy).setLevel(logging.CRITICAL)  # they repeat what StoreError says
 
             self.client = MilvusClient(uri=uri, token=token or "", timeout=TIMEOUT)
             if not self.client.has_collection(collection, timeout=TIMEOUT):
