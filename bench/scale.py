@@ -106,7 +106,7 @@ def milvus_rows(vecs: np.ndarray, docs: list[str], queries: np.ndarray) -> list[
     """The same paragraphs in a Milvus Lite collection: insert, dense and hybrid queries, recall, memory."""
     from rag.store.milvus import Milvus
 
-    exact = store.faiss_index(vecs, "flat").search(queries, 10)[1]
+    exact = store.faiss_index(vecs, "flat").search(np.ascontiguousarray(queries, dtype=np.float32), 10)[1]
     keys = [f"k{i}" for i in range(len(vecs))]
     with tempfile.TemporaryDirectory(prefix="rag-milvus-") as tmp:
         m = Milvus(str(Path(tmp) / "m.db"), "scale", DIM, keys)
@@ -114,7 +114,7 @@ def milvus_rows(vecs: np.ndarray, docs: list[str], queries: np.ndarray) -> list[
         m.add(keys, docs, vecs)
         build = time.perf_counter() - t
         dense, hybrid, found = [], [], []
-        for q, d in zip(queries, np.random.default_rng(2).integers(0, len(docs), QUERIES)):
+        for q, d in zip(queries, np.random.default_rng(2).integers(0, len(docs), len(queries))):
             t = time.perf_counter()
             found.append(m.dense(q, 10))
             dense.append((time.perf_counter() - t) * 1000)
@@ -197,11 +197,12 @@ def main() -> int:
     ap.add_argument("--serve", action="store_true", help="also measure the resident memory of rag serve at each size")
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     ap.add_argument("--store", default="faiss", choices=store.STORES, help="faiss: FAISS kinds and BM25; milvus: Milvus Lite")
+    ap.add_argument("--queries", type=int, default=QUERIES, help="queries per size (fewer for a slow store)")
     a = ap.parse_args()
     out: dict[str, list[dict[str, object]]] = {}
     for n in a.sizes:
         vecs = vectors(n)
-        queries = vecs[np.random.default_rng(3).choice(n, QUERIES, replace=False)] + 0.05 * np.random.default_rng(4).standard_normal((QUERIES, DIM)).astype(np.float32)
+        queries = vecs[np.random.default_rng(3).choice(n, a.queries, replace=False)] + 0.05 * np.random.default_rng(4).standard_normal((a.queries, DIM)).astype(np.float32)
         queries /= np.linalg.norm(queries, axis=1, keepdims=True)
         docs = texts(n)
         if a.store == "milvus":

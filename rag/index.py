@@ -31,6 +31,7 @@ from rag import corpus as C
 from rag import files, readers, store
 from rag.embed import Embedder
 from rag.errors import CorpusError, IndexError_, IndexLockedError
+from rag.store import Where
 
 FORMAT = 2  # 2: metadata.jsonl
 CLEANING = 5  # bump when corpus cleaning changes, so old indexes count as stale (5: dates, pages, HTML, PDF)
@@ -53,23 +54,6 @@ class Index:
         self.by_source: dict[str, list[C.Paragraph]] = {}
         for p in self.paragraphs:
             self.by_source.setdefault(p.source, []).append(p)
-
-
-@dataclass(frozen=True)
-class Where:
-    """Which store an index lives in: `faiss` (files of the build) or `milvus` (a collection at a URI)."""
-
-    name: str = "faiss"
-    milvus_uri: str = ""  # empty: a Milvus Lite file, index/milvus.db
-    milvus_token: str = ""
-
-    def manifest(self, index_dir: Path, dim: int) -> dict[str, Any]:
-        if self.name not in store.STORES:
-            raise IndexError_(f"unknown store {self.name!r}: choose one of {', '.join(store.STORES)}")
-        if self.name == "faiss":
-            return {"name": "faiss"}
-        uri = self.milvus_uri or str((index_dir / "milvus.db").resolve())
-        return {"name": "milvus", "uri": uri, "collection": f"rag_paragraphs_{dim}"}
 
 
 @dataclass(frozen=True)
@@ -176,26 +160,15 @@ def build(
         }
         kept: dict[str, Any] = manifest["store"]  # type: ignore[assignment]
         if kept["name"] == "milvus":
-            _sync_milvus(kept, texts, vectors, where or Where())
+            from rag.store import milvus
+
+            milvus.sync(kept, [_text_key(t) for t in texts], texts, vectors, (where or Where()).milvus_token)
         path = _write(index_dir, corpus, texts, vectors, manifest)
     dropped = [d for doc in corpus.documents for d in doc.dropped]
     return BuildReport(
         len(texts), embedded, len(texts) - embedded, len(corpus.documents), dropped,
         corpus.problems, time.perf_counter() - t0, path,
     )
-
-
-def _sync_milvus(kept: dict[str, Any], texts: list[str], vectors: np.ndarray, where: Where) -> None:
-    """Upsert the paragraphs the collection lacks and delete those the corpus no longer has, by text key."""
-    from rag.store.milvus import Milvus
-
-    collection = Milvus(kept["uri"], kept["collection"], vectors.shape[1], token=where.milvus_token)
-    keys = [_text_key(t) for t in texts]
-    present = collection.keys()
-    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per key, the first
-    new = [i for k, i in first.items() if k not in present]
-    collection.add([keys[i] for i in new], [texts[i] for i in new], vectors[new])
-    collection.delete(sorted(present - set(keys)))
 
 
 def _vectors(index_dir: Path, embedder: Embedder, texts: list[str], progress: bool) -> tuple[np.ndarray, int]:

@@ -10,10 +10,13 @@ build that opened the store, because rows are what the index's paragraph list is
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
+from rag.errors import InputError
 from rag.store.faiss import (
     APPROXIMATE_ABOVE,
     IVF_NPROBE,
@@ -27,10 +30,27 @@ from rag.store.faiss import (
 
 STORES = ("faiss", "milvus")  # RAG_STORE
 
-__all__ = ["APPROXIMATE_ABOVE", "IVF_NPROBE", "KINDS", "Local", "STORES", "Store", "bm25_index", "choose_kind", "faiss_index",
+__all__ = ["APPROXIMATE_ABOVE", "IVF_NPROBE", "KINDS", "Local", "STORES", "Where", "Store", "bm25_index", "choose_kind", "faiss_index",
            "read_faiss", "rrf"]
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which store an index lives in: `faiss` (files of the build) or `milvus` (a collection at a URI)."""
+
+    name: str = "faiss"
+    milvus_uri: str = ""  # empty: a Milvus Lite file, index/milvus.db
+    milvus_token: str = ""
+
+    def manifest(self, index_dir: Path, dim: int) -> dict[str, Any]:
+        if self.name not in STORES:
+            raise InputError(f"unknown store {self.name!r}: choose one of {', '.join(STORES)}")
+        if self.name == "faiss":
+            return {"name": "faiss"}
+        uri = self.milvus_uri or str((index_dir / "milvus.db").resolve())
+        return {"name": "milvus", "uri": uri, "collection": f"rag_paragraphs_{dim}"}
 
 
 class Store(Protocol):

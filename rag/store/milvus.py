@@ -120,3 +120,13 @@ class Milvus:
 def _short(e: Exception) -> str:
     text = str(e).replace("\n", " ")
     return text if len(text) < 200 else text[:200] + "…"
+
+
+def sync(kept: dict[str, Any], keys: list[str], texts: list[str], vectors: np.ndarray, token: str = "") -> None:
+    """Make the collection hold exactly these paragraphs: upsert the keys it lacks, delete the keys now gone."""
+    collection = Milvus(kept["uri"], kept["collection"], vectors.shape[1], token=token)
+    present = collection.keys()
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per key, the first
+    new = [i for k, i in first.items() if k not in present]
+    collection.add([keys[i] for i in new], [texts[i] for i in new], vectors[new])
+    collection.delete(sorted(present - set(keys)))
