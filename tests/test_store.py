@@ -96,3 +96,17 @@ def test_milvus_index_updates_by_paragraph_hash(settings: Settings, corpus_copy:
     (corpus_copy / "extra.txt").unlink()
     index.build(corpus_copy, tmp_path / "ix", embedder, where=where)
     assert len(index.load(tmp_path / "ix", where=where).store.keys()) == len(first.paragraphs)
+
+
+def test_a_milvus_that_goes_away_is_a_502_with_a_message(settings: Settings, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag import api
+
+    s = settings.model_copy(update={"store": "milvus", "index_dir": tmp_path / "ix"})
+    p = pipeline.build(s)
+    with TestClient(api.create_app(s, p)) as client:
+        assert client.post("/search", json={"question": "CSTO force"}).status_code == 200
+        p.retriever.index.store.client.close()  # the connection to Milvus is gone
+        r = client.post("/ask", json={"question": "Which countries sent units to the CSTO force?"})
+        assert r.status_code == 502 and r.json()["detail"].startswith("Milvus at ")
