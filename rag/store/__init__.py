@@ -50,7 +50,7 @@ class Where:
         if self.name == "faiss":
             return {"name": "faiss"}
         uri = self.milvus_uri or str((index_dir / "milvus.db").resolve())
-        return {"name": "milvus", "uri": uri, "collection": f"rag_paragraphs_{dim}"}
+        return {"name": "milvus", "uri": uri, "collection": f"rag_{dim}d_stems"}
 
 
 class Store(Protocol):
