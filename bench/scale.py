@@ -112,6 +112,7 @@ def milvus_rows(vecs: np.ndarray, docs: list[str], queries: np.ndarray) -> list[
         m = Milvus(str(Path(tmp) / "m.db"), "scale", DIM, keys)
         t = time.perf_counter()
         m.add(keys, docs, vecs)
+        m.seal()  # as a build does: searches then use the sealed segments
         build = time.perf_counter() - t
         dense, hybrid, found = [], [], []
         for q, d in zip(queries, np.random.default_rng(2).integers(0, len(docs), len(queries))):

@@ -21,6 +21,7 @@ from rag.errors import StoreError
 
 RRF_K = 60
 TIMEOUT = 10.0  # seconds for any one call
+SEAL_TIMEOUT = 300.0  # seconds for sealing what a build wrote (1M rows take about 30 s on Milvus Lite)
 MAX_TEXT = 8192  # characters of text a row may hold (paragraphs are under 1,000 characters plus a title)
 BATCH = 1000
 
@@ -74,6 +75,14 @@ class Milvus:
         for at in range(0, len(keys), BATCH):
             self._call(self.client.delete, self.collection, ids=keys[at : at + BATCH])
 
+    def seal(self) -> None:
+        """Flush what was written, so that searches use the sealed segments' indexes instead of scanning rows.
+
+        Unsealed rows are searched by brute force: on Milvus Lite at 100k rows, sealing makes a dense search
+        about 10 times faster (BENCHMARKS.md). Call it once after a batch of writes, not after each.
+        """
+        self._call(self.client.flush, self.collection, timeout=SEAL_TIMEOUT)
+
     def dense(self, vector: np.ndarray, k: int) -> list[int]:
         found = self._call(self.client.search, self.collection, [vector.astype(float).tolist()], anns_field="dense",
                            limit=k, search_params={"metric_type": "IP"})
@@ -115,9 +124,9 @@ class Milvus:
         """Row numbers of the hits the opening build knows (rows added since by another build are skipped)."""
         return [self.rows[h["key"]] for h in found[0] if h["key"] in self.rows]
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: Any, *args: Any, timeout: float = TIMEOUT, **kwargs: Any) -> Any:
         try:
-            return method(*args, timeout=TIMEOUT, **kwargs)
+            return method(*args, timeout=timeout, **kwargs)
         except Exception as e:  # pymilvus's errors have no common base worth naming here
             raise StoreError(f"Milvus at {self.uri} failed ({type(e).__name__}: {_short(e)}): check that it is running") from e
 
@@ -142,5 +151,8 @@ def sync(kept: dict[str, Any], keys: list[str], texts: list[str], vectors: np.nd
     present = collection.keys()
     first = {k: i for i, k in reversed(list(enumerate(keys)))}  # one row per key, the first
     new = [i for k, i in first.items() if k not in present]
+    gone = sorted(present - set(keys))
     collection.add([keys[i] for i in new], [texts[i] for i in new], vectors[new])
-    collection.delete(sorted(present - set(keys)))
+    collection.delete(gone)
+    if new or gone:
+        collection.seal()
