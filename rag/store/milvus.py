@@ -21,7 +21,8 @@ from rag.errors import StoreError
 
 RRF_K = 60
 TIMEOUT = 10.0  # seconds for any one call
-SEAL_TIMEOUT = 300.0  # seconds for sealing what a build wrote (1M rows take about 30 s on Milvus Lite)
+WRITE_TIMEOUT = 120.0  # seconds for one batch of writes (Milvus Lite slows while it compacts a large collection)
+SEAL_TIMEOUT = 300.0  # seconds for sealing what a build wrote (100k rows take 3 s on Milvus Lite)
 MAX_TEXT = 8192  # characters of text a row may hold (paragraphs are under 1,000 characters plus a title)
 BATCH = 1000
 
@@ -69,11 +70,11 @@ class Milvus:
         for at in range(0, len(keys), BATCH):
             rows = [{"key": k, "text": words(t)[:MAX_TEXT], "dense": v.astype(float).tolist()}
                     for k, t, v in zip(keys[at : at + BATCH], texts[at : at + BATCH], vectors[at : at + BATCH])]
-            self._call(self.client.upsert, self.collection, rows)
+            self._call(self.client.upsert, self.collection, rows, timeout=WRITE_TIMEOUT)
 
     def delete(self, keys: list[str]) -> None:
         for at in range(0, len(keys), BATCH):
-            self._call(self.client.delete, self.collection, ids=keys[at : at + BATCH])
+            self._call(self.client.delete, self.collection, ids=keys[at : at + BATCH], timeout=WRITE_TIMEOUT)
 
     def seal(self) -> None:
         """Flush what was written, so that searches use the sealed segments' indexes instead of scanning rows.
