@@ -143,9 +143,10 @@ def test_dated_jsonl_documents_date_their_citations(tmp_path: Path) -> None:
     assert latest.citations[0].date == "2024-04-02" and "5 euros" in latest.answer.split("[")[0]
 
 
-@pytest.fixture
-def ingest_settings(corpus_copy: Path, tmp_path: Path) -> Settings:
-    return Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index", llm="extractive", api_key="k")
+@pytest.fixture(params=["faiss", "milvus"])
+def ingest_settings(request: pytest.FixtureRequest, corpus_copy: Path, tmp_path: Path) -> Settings:
+    """A corpus copy served with the key set, on each store: live ingestion works on both."""
+    return Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index", llm="extractive", api_key="k", store=request.param)
 
 
 def test_api_adds_answers_from_and_removes_a_document(ingest_settings: Settings) -> None:
@@ -174,6 +175,7 @@ def test_api_adds_answers_from_and_removes_a_document(ingest_settings: Settings)
         assert all(c["source"] != "added/ferry.html" for c in gone["citations"])
     again = pipeline.build(ingest_settings)  # a rebuild from the corpus keeps what was added and acknowledged
     assert "added/report.pdf" in again.retriever.index.documents and "added/ferry.html" not in again.retriever.index.documents
+    assert again.retriever.index.manifest["store"]["name"] == ingest_settings.store
 
 
 def test_cli_add_then_ask_cites_the_page_with_its_date(corpus_copy: Path, tmp_path: Path) -> None:
