@@ -28,7 +28,8 @@ TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
 DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
 DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
 LLM_THRESHOLDS = ROOT / "eval" / "thresholds-llm.json"
-SPLITS = ("all", "calibration", "holdout", "sealed")
+SEALED = ("sealed", "sealed-2")  # each written apart and scored once: see eval/README.md
+SPLITS = ("all", "calibration", "holdout", *SEALED)
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,13 @@ class Question:
     answers: list[list[str]]
     sources: list[str]
     evidence: list[str]
-    split: str = ""  # "sealed": written apart, scored once; never part of all, calibration or holdout
+    split: str = ""  # one of SEALED: written apart, scored once; never part of all, calibration or holdout
 
 
 def load_set(path: Path, split: str = "all") -> list[Question]:
     """Questions of a JSONL file for one split.
 
-    Sealed questions form their own split. Of the others, every third one (the 3rd, 6th, ...)
+    Each sealed split is its own. Of the others, every third one (the 3rd, 6th, ...)
     is the held-out split, the rest the calibration split, and `all` is both.
     """
     if split not in SPLITS:
@@ -66,10 +67,12 @@ def load_set(path: Path, split: str = "all") -> list[Question]:
         if q.type not in TYPES or not isinstance(q.answerable, bool) or (q.answerable and not q.answers):
             raise InputError(f"{path} question {n} ({q.id}): type must be one of {', '.join(TYPES)}, "
                              "answerable a boolean, and an answerable question needs answers")
-        if q.split != "sealed":
+        if q.split and q.split not in SEALED:
+            raise InputError(f"{path} question {n} ({q.id}): split must be one of {', '.join(SEALED)} or absent")
+        if not q.split:
             position += 1
-        group = q.split if q.split == "sealed" else "holdout" if position % 3 == 0 else "calibration"
-        if split == group or (split == "all" and group != "sealed"):
+        group = q.split or ("holdout" if position % 3 == 0 else "calibration")
+        if split == group or (split == "all" and group not in SEALED):
             out.append(q)
     return out
 
