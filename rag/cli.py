@@ -157,7 +157,7 @@ def eval_cmd(
     thresholds: Annotated[Path | None, typer.Option(help="Gate thresholds (JSON); default eval/thresholds.json.")] = None,
     mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
     k: K = 5,
-    split: Annotated[str, typer.Option(help=f"Questions to score: {', '.join(SPLITS)} (sealed: scored apart, see eval/README.md).")] = "all",
+    split: Annotated[str, typer.Option(help=f"Questions to score: {', '.join(SPLITS)} (the sealed splits are scored apart, see eval/README.md).")] = "all",
     llm: Llm = None,
     corpus: Corpus = None,
     index: IndexDir = None,

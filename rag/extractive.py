@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag import answer_types
 from rag import text as T
@@ -24,14 +24,9 @@ REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
 LATEST = re.compile(r"\b(latest|currently|current|now|most recent|as of|these days|today)\b", re.I)
 # A sentence that ends like this announces what follows it: a quote or a list.
 ANNOUNCES = re.compile(r":\W*$")
-# Seed-fitted forms of the two, and a refusal when the best sentence says the fact was not given.
+# Seed-fitted forms of the two.
 FITTED_REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such|according to the report|in his opinion|in her opinion)\b", re.I)
 FITTED_ANNOUNCES = re.compile(r"\b(said|says|stated|noted|added|wrote|writes|explained|told \w+)\W*[.:]\W*$|:\W*$", re.I)
-UNDISCLOSED = re.compile(
-    r"\b(did|does|do|has|have|would|will)\s*(not|n't)\s+(disclose|reveal|specify|say|give|provide|comment)|"
-    r"\bnot (been )?(disclosed|revealed|specified|known|made public)\b|\bdeclined to (say|comment|disclose)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,6 @@ class Rules:
     short: float = 0.0  # penalty for a sentence of under five words (measured: none)
     refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
     announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
-    undisclosed: re.Pattern[str] | None = None  # refuse when the best sentence says the fact was not given
 
     @classmethod
     def measured(cls) -> Rules:
@@ -58,7 +52,7 @@ class Rules:
     def seed_fitted(cls) -> Rules:
         """The rules as they stood before the public measurement, fitted on the seed eval (threshold chosen there)."""
         return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3, short=0.1,
-                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES, undisclosed=UNDISCLOSED)
+                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES)
 
 
 PRESETS = {"seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
@@ -105,8 +99,25 @@ class Extractive:
         return chosen[:3]
 
     def score(self, part: str, hits: list[Hit]) -> list[Scored]:
-        """Every eligible sentence of the hits scored against one question part, best first."""
-        r, kind = self.rules, answer_types.of(part, self.rules.types)
+        """Every eligible sentence of the hits scored against one question part, best first.
+
+        A question about a document's title or author line is answered by that line, but the line
+        cannot show that its document is the one meant ("the article that reports X"): the line
+        scores as well as the best sentence its document holds, when that is better.
+        """
+        kind = answer_types.of(part, self.rules.types)
+        ranked = self._sentences(part, hits, kind)
+        if kind is None or "text" in kind.kinds:
+            return ranked
+        best: dict[str, float] = {}
+        for x in self._sentences(part, hits, None):
+            best.setdefault(hits[x.n - 1].paragraph.source, x.score)
+        raised = [replace(x, score=max(x.score, best.get(hits[x.n - 1].paragraph.source, x.score))) for x in ranked]
+        return sorted(raised, key=lambda x: -x.score)
+
+    def _sentences(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None) -> list[Scored]:
+        """The sentences of the hits that may answer a question of `kind`, scored against `part`, best first."""
+        r = self.rules
         names = _names(part)
         q = self.embed([part])[0]
         out = []
@@ -129,7 +140,7 @@ class Extractive:
     def select(self, part: str, ranked: list[Scored], hits: list[Hit], most: int) -> list[tuple[int, Sentence]]:
         """Up to `most` of the best sentences, each adding words of the part, with what they carry on into."""
         r = self.rules
-        if not ranked or ranked[0].score < r.threshold or (r.undisclosed and r.undisclosed.search(ranked[0].sentence.text)):
+        if not ranked or ranked[0].score < r.threshold:
             return []
         floor = max(r.threshold, ranked[0].score - r.margin)
         qstems = set(T.stems(part))
@@ -139,7 +150,7 @@ class Extractive:
             if len(chosen) >= most or x.score < floor:
                 break
             new = (qstems & set(T.stems(x.sentence.text))) - covered
-            if chosen and (not new or (r.undisclosed and r.undisclosed.search(x.sentence.text))):
+            if chosen and not new:
                 continue
             chosen.append((x.n, x.sentence))
             covered |= new
@@ -151,14 +162,17 @@ class Extractive:
     def _carried(self, hits: list[Hit], n: int, sentence: Sentence) -> list[tuple[int, Sentence]]:
         """The sentences after `sentence` that carry on its meaning, with their hit numbers.
 
-        After a sentence ending in ":", what follows (in the next hit too when it is the next
-        paragraph of the same document); after any sentence, a next one opening with "This ...".
+        After a sentence ending in ":", what follows as far as the answer has room (a list runs on),
+        in the next hit too when it is the next paragraph of the same document; after one the rules
+        take to announce a quote ("..., she said."), the next sentence; after any sentence, a next
+        one opening with "This ...".
         """
         r = self.rules
         later = [(n, s) for s in hits[n - 1].sentences if s.start >= sentence.end]
         if r.announces and r.announces.search(sentence.text):
             nxt = _following(hits, n)
-            return (later + ([(nxt, s) for s in hits[nxt - 1].sentences] if nxt else []))[:1]
+            after = later + ([(nxt, s) for s in hits[nxt - 1].sentences] if nxt else [])
+            return after if ANNOUNCES.search(sentence.text) else after[:1]  # a list runs on, a quote is one sentence
         if r.refers_back and later and r.refers_back.search(later[0][1].text):
             return later[:1]
         return []

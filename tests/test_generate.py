@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag import text as T
 from rag.embed import Cached
-from rag.extractive import ANNOUNCES, Extractive, Rules
+from rag.extractive import ANNOUNCES, FITTED_ANNOUNCES, Extractive, Rules
 from rag.generate import REFUSAL, Generator
 from tests.conftest import hit
 
@@ -51,6 +51,25 @@ def test_a_sentence_ending_in_a_colon_brings_what_follows(fake_embed: Cached) ->
     question = "What reasons did the council give for the new bridge?"
     assert "doubled" in ask(answerer(fake_embed, announces=ANNOUNCES), question, [LIST, ITEMS, FERRY])
     assert "doubled" not in ask(answerer(fake_embed), question, [LIST, ITEMS, FERRY])
+
+
+def test_a_list_after_a_colon_runs_on_but_a_quote_is_one_sentence(fake_embed: Cached) -> None:
+    question = "What reasons did the council give for the new bridge?"
+    assert ask(answerer(fake_embed, announces=ANNOUNCES), question, [LIST, ITEMS]).endswith(
+        "Traffic had doubled since 2010. [2] The old bridge was unsafe. [2]")
+    said = hit("town.txt#p3", "The town council gave its reasons for the new bridge on Monday, the mayor said.")
+    answer = ask(answerer(fake_embed, announces=FITTED_ANNOUNCES), question, [said, ITEMS])
+    assert "doubled" in answer and "unsafe" not in answer
+
+
+def test_a_title_question_is_answered_by_the_title_of_the_document_it_describes(fake_embed: Cached) -> None:
+    titles = [hit("lake.txt#title", "Morning edition", "Morning edition", "title"),
+              hit("town.txt#title", "Evening edition", "Evening edition", "title")]
+    texts = [hit("lake.txt#p1", FERRY.paragraph.text, "Morning edition"), hit("town.txt#p2", BAKERY.paragraph.text, "Evening edition")]
+    for question, title in [("What is the title of the article about the ferry across Lake Orta?", "Morning edition [3]"),
+                            ("What is the headline of the article about the bakery founded by Ada Moss?", "Evening edition [4]")]:
+        assert ask(answerer(fake_embed), question, texts + titles) == title
+    assert ask(answerer(fake_embed), "What is the title of the article about the chess final in Oslo?", texts + titles) == REFUSAL
 
 
 def test_a_sentence_referring_back_comes_with_the_chosen_one(fake_embed: Cached) -> None:
