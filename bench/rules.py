@@ -34,6 +34,7 @@ import re
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from common import ROOT, contains, progress, table, write_jsonl
 
@@ -43,6 +44,7 @@ from rag.config import Settings
 from rag.extractive import ANNOUNCES, Extractive, Rules
 
 FALSE_REFUSAL_BUDGET = 0.05
+MARKERS = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 WEIGHTS = [(0.5, 0.3, 0.2), (0.7, 0.2, 0.1), (0.6, 0.2, 0.2), (0.5, 0.5, 0.0), (0.4, 0.3, 0.3), (0.8, 0.1, 0.1),
            (0.4, 0.4, 0.2), (0.6, 0.3, 0.1), (0.3, 0.5, 0.2)]
 # Alternatives once in the table, measured to show whether they earn their place back.
@@ -95,44 +97,53 @@ def retrieved(work: Path, questions: list[tuple[str, str, list[str]]], label: st
     return pipe, out
 
 
-def outcomes(pipe: pipeline.Pipeline, asked: list, rules: Rules) -> list[tuple[float, bool, bool]]:  # type: ignore[type-arg]
-    """(top evidence score, answerable, answer contains gold) per question, refusal off.
+class Outcome(NamedTuple):
+    score: float  # the best sentence's evidence score
+    answerable: bool  # a gold answer is in the retrieved passages
+    contains: bool  # the answer holds a gold answer
+    words: int  # the answer's length
+
+
+def outcomes(pipe: pipeline.Pipeline, asked: list, rules: Rules) -> list[Outcome]:  # type: ignore[type-arg]
+    """What the answerer does with each question, refusal off.
 
     A question counts as answerable when a gold answer is in its retrieved passages: whether the
     answerer should answer depends on what it was given, not on what retrieval missed.
     """
     base = pipe.generator
-    answerer = Extractive(base.embed, base.idf, base.documents, replace(rules, threshold=-9.0))  # type: ignore[attr-defined]
+    answerer = Extractive(base.embed, base.idf, base.documents, rules=replace(rules, threshold=-9.0))  # type: ignore[attr-defined]
     out = []
     for q, parts, hits, golds in asked:
         top = max((s.score for part in parts for s in answerer.score(part, hits)[:1]), default=-9.0)
         text = answerer.generate(q, parts, hits).text
         given = " ".join(h.paragraph.text for h in hits)
-        out.append((top, any(contains(given, g) for g in golds), any(contains(text, g) for g in golds)))
+        out.append(Outcome(top, any(contains(given, g) for g in golds), any(contains(text, g) for g in golds),
+                           len(T.words(MARKERS.sub("", text)))))
     return out
 
 
-def figures(rows: list[tuple[float, bool, bool]], t: float, base: list[tuple[float, bool, bool]] | None = None,
+def figures(rows: list[Outcome], t: float, base: list[Outcome] | None = None,
             refusals: bool = True) -> dict[str, object]:
     """The figures of one configuration at threshold `t`; against `base`, the answers it fixes and breaks."""
-    ans = [r for r in rows if r[1]]
-    una = [r for r in rows if not r[1]] if refusals else []
+    ans = [r for r in rows if r.answerable]
+    una = [r for r in rows if not r.answerable] if refusals else []
     mean = lambda xs: sum(xs) / max(1, len(xs))  # noqa: E731
-    out: dict[str, object] = {"contain": mean([c for _, _, c in ans]), "contain@t": mean([c and s >= t for s, _, c in ans]),
-                              "false_ref@t": mean([s < t for s, _, _ in ans])}
+    out: dict[str, object] = {"contain": mean([r.contains for r in ans]), "words": mean([r.words for r in ans]),
+                              "contain@t": mean([r.contains and r.score >= t for r in ans]),
+                              "false_ref@t": mean([r.score < t for r in ans])}
     if base is not None:
-        pairs = [(r[2], b[2]) for r, b in zip(rows, base) if r[1]]
+        pairs = [(r.contains, b.contains) for r, b in zip(rows, base) if r.answerable]
         out["fixed/broke"] = f"{sum(r and not b for r, b in pairs)}/{sum(b and not r for r, b in pairs)}"
     if una:
         at = threshold(rows)
-        out["refuse@t"] = mean([s < t for s, _, _ in una])
-        out["refuse@5%FR"] = mean([s < at for s, _, _ in una])
+        out["refuse@t"] = mean([r.score < t for r in una])
+        out["refuse@5%FR"] = mean([r.score < at for r in una])
     return out
 
 
-def threshold(rows: list[tuple[float, bool, bool]], budget: float = FALSE_REFUSAL_BUDGET) -> float:
+def threshold(rows: list[Outcome], budget: float = FALSE_REFUSAL_BUDGET) -> float:
     """The highest threshold (to 0.01) refusing at most `budget` of the answerable questions."""
-    scores = sorted(s for s, a, _ in rows if a)
+    scores = sorted(r.score for r in rows if r.answerable)
     cut = scores[int(budget * len(scores))] if scores else 0.0
     return round(int(cut * 100) / 100, 2)
 
@@ -170,7 +181,7 @@ def calibrate(pipe: pipeline.Pipeline, asked: list, refusals: bool) -> list[dict
     for w in progress(WEIGHTS, "weights"):
         res = outcomes(pipe, asked, Rules(weights=w))
         t = threshold(res)
-        right = [a and c and s >= t for s, a, c in res]
+        right = [r.answerable and r.contains and r.score >= t for r in res]
         base = base or right
         fixed = sum(r and not b for r, b in zip(right, base))
         broke = sum(b and not r for r, b in zip(right, base))
