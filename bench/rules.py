@@ -163,10 +163,11 @@ def variants(rules: Rules) -> dict[str, Rules]:
     counted = replace(count, holds=answer_types._counted)
     out["+ count: the counted noun must be in the sentence"] = replace(
         rules, types=tuple(counted if x is count else x for x in rules.types))
-    for label, (name, extra) in EXTRA.items():
-        row = answer_types.BY_NAME[name]
+    for label, (name, extra) in EXTRA.items():  # a row the rules lack comes back from the seed-fitted table, widened
+        row = next(t for t in (*rules.types, *answer_types.SEED_FITTED) if t.name == name)
         wider = replace(row, asks=re.compile(row.asks.pattern + extra, re.I))
-        out[f"+ {label}"] = replace(rules, types=tuple(wider if x is row else x for x in rules.types))
+        types = tuple(wider if x is row else x for x in rules.types)
+        out[f"+ {label}"] = replace(rules, types=types if row in rules.types else (*types, wider))
     return out
 
 
