@@ -129,7 +129,7 @@ class Extractive:
             texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
             cosines = self.embed(texts) @ q if texts else []
             context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
-            missing = r.missing_name * self._missing(names, hit)
+            missing = r.missing_name * self._missing(names, hit) if r.missing_name else 0.0
             for s, text, cos in zip(sentences, texts, cosines):
                 score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
                 score += r.weights[2] * context - missing + answer_types.fit(kind, part, s.text)
