@@ -77,12 +77,12 @@ def test_draft_streams_in_pieces_before_the_verified_answer(local_pipe: Pipeline
 @needs_model
 @pytest.mark.slow
 def test_follow_up_is_rewritten_and_retrieves_anew(local_pipe: Pipeline) -> None:
-    first = local_pipe.ask("Why were CSTO troops sent to Kazakhstan?")
+    first = local_pipe.ask(FORCE)
     history = [{"role": "user", "content": first.standalone_question}, {"role": "assistant", "content": first.answer}]
     follow = local_pipe.ask("and who led it?", history=history)
     assert follow.standalone_question != "and who led it?" and follow.answer != first.answer
     standalone = follow.standalone_question.lower()
-    assert "csto" in standalone or "collective security" in standalone or "troops" in standalone
+    assert "force" in standalone or "csto" in standalone or "collective security" in standalone  # the first question's subject
     assert any("led by Moscow" in p["text"] for p in follow.passages)
 
 
@@ -122,7 +122,7 @@ def test_two_concurrent_questions_both_answered(local_server: str) -> None:
 @pytest.mark.slow
 def test_chat_shows_the_draft_then_the_verified_answer_and_follows_up(seeds_index: Path) -> None:
     env = {**os.environ, "RAG_INDEX_DIR": str(seeds_index)}
-    lines = "Why were CSTO troops sent to Kazakhstan?\nand who led it?\n:quit\n"
+    lines = f"{FORCE}\nand who led it?\n:quit\n"
     done = subprocess.run([sys.executable, "-m", "rag", "chat", "--llm", "local"], input=lines, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0 and "Traceback" not in done.stderr
