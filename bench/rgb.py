@@ -21,12 +21,11 @@ import json
 import math
 import sys
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from common import contains, progress, table
-from rules import Outcome, figures, variants
+from common import progress, table
+from rules import figures, judge, variants
 
 from rag import embed
 from rag import text as T
@@ -55,27 +54,17 @@ def hits(question: str, passages: list[str], embed_fn: embed.Cached) -> list[Hit
     return out
 
 
-def cases(rows: list[dict], embed_fn: embed.Cached) -> list[tuple[str, list[Hit], list[str], bool]]:  # type: ignore[type-arg]
-    """(question, hits, gold answers, whether the positives were given) twice per question."""
+def cases(rows: list[dict], embed_fn: embed.Cached) -> list[tuple[str, list[str], list[Hit], list[str]]]:  # type: ignore[type-arg]
+    """(question, parts, hits, gold answers) twice per question: with its positives, then without.
+
+    A case is answerable when a gold answer is among its five passages, as in `bench/rules.py`: a few
+    negatives hold the answer's words too, and then answering from them is right.
+    """
     out = []
     for r in progress(rows, "passages"):
-        gold = golds(r["answer"])
-        out.append((r["query"], hits(r["query"], r["positive"] + r["negative"], embed_fn), gold, True))
-        out.append((r["query"], hits(r["query"], r["negative"], embed_fn), gold, False))
-    return out
-
-
-def outcomes(asked: list, rules: Rules, embed_fn: embed.Cached, idf: dict[str, float]) -> list[Outcome]:  # type: ignore[type-arg]
-    """Per case, refusal off; only a case given the positives, with a gold answer among its five, is answerable."""
-    answerer = Extractive(embed_fn, idf, rules=replace(rules, threshold=-9.0))
-    out = []
-    for question, hs, gold, positive in asked:
-        parts = T.split_question(question)
-        top = max((s.score for part in parts for s in answerer.score(part, hs)[:1]), default=-9.0)
-        text = answerer.generate(question, parts, hs).text
-        given = " ".join(h.paragraph.text for h in hs)
-        out.append(Outcome(top, positive and any(contains(given, g) for g in gold), any(contains(text, g) for g in gold),
-                           len(T.words(text))))
+        gold, parts = golds(r["answer"]), T.split_question(r["query"])
+        out.append((r["query"], parts, hits(r["query"], r["positive"] + r["negative"], embed_fn), gold))
+        out.append((r["query"], parts, hits(r["query"], r["negative"], embed_fn), gold))
     return out
 
 
@@ -98,7 +87,7 @@ def main() -> int:
     configs = variants(Rules.measured()) if a.ablate else {name: make() for name, make in PRESETS.items()}
     out, first = [], None
     for label, rules in progress(list(configs.items()), "rules"):
-        res = outcomes(asked, rules, embed_fn, idf)
+        res = judge(Extractive(embed_fn, idf, rules=rules), asked)
         first = first or res
         out.append({"rules": label, "threshold": rules.threshold, **figures(res, rules.threshold, first)})
     print(json.dumps(out) if a.json else table(out, list(out[0])))

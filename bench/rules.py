@@ -40,11 +40,11 @@ from common import ROOT, contains, progress, table, write_jsonl
 
 from rag import answer_types, pipeline
 from rag import text as T
+from rag.cite import MARKER
 from rag.config import Settings
 from rag.extractive import ANNOUNCES, Extractive, Rules
 
 FALSE_REFUSAL_BUDGET = 0.05
-MARKERS = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 WEIGHTS = [(0.5, 0.3, 0.2), (0.7, 0.2, 0.1), (0.6, 0.2, 0.2), (0.5, 0.5, 0.0), (0.4, 0.3, 0.3), (0.8, 0.1, 0.1),
            (0.4, 0.4, 0.2), (0.6, 0.3, 0.1), (0.3, 0.5, 0.2)]
 # Alternatives once in the table, measured to show whether they earn their place back.
@@ -111,14 +111,19 @@ def outcomes(pipe: pipeline.Pipeline, asked: list, rules: Rules) -> list[Outcome
     answerer should answer depends on what it was given, not on what retrieval missed.
     """
     base = pipe.generator
-    answerer = Extractive(base.embed, base.idf, base.documents, rules=replace(rules, threshold=-9.0))  # type: ignore[attr-defined]
+    return judge(Extractive(base.embed, base.idf, base.documents, rules=rules), asked)  # type: ignore[attr-defined]
+
+
+def judge(answerer: Extractive, asked: list) -> list[Outcome]:  # type: ignore[type-arg]
+    """`answerer` on each (question, parts, hits, gold answers), its threshold set aside."""
+    answerer = replace(answerer, rules=replace(answerer.rules, threshold=-9.0))
     out = []
     for q, parts, hits, golds in asked:
         top = max((s.score for part in parts for s in answerer.score(part, hits)[:1]), default=-9.0)
         text = answerer.generate(q, parts, hits).text
         given = " ".join(h.paragraph.text for h in hits)
         out.append(Outcome(top, any(contains(given, g) for g in golds), any(contains(text, g) for g in golds),
-                           len(T.words(MARKERS.sub("", text)))))
+                           len(T.words(MARKER.sub("", text)))))
     return out
 
 
