@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, table
 
+from rag import builds, index, store
 from rag import corpus as C
-from rag import index, store
 from rag import text as T
 
 DIM, CENTRES, QUERIES, WORDS, VOCAB = 384, 2000, 200, 60, 50_000
@@ -185,7 +185,7 @@ def serve_rss(vecs: np.ndarray, docs: list[str], kind: str) -> float:
         corpus = C.Corpus([C.Document("synthetic", "", text, paras, (), {}, True)])
         manifest = {"format": index.FORMAT, "cleaning": index.CLEANING, "model": "all-MiniLM-L6-v2", "dim": DIM, "store": {"name": "faiss"},
                     "kind": kind, "paragraphs": len(docs), "documents": 1, "corpus_dir": "", "files": {}}
-        index._write(folder, corpus, docs, vecs, manifest)
+        builds.write(folder, corpus, docs, vecs, manifest)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

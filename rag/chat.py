@@ -14,47 +14,52 @@ HELP = "Ask a question. :sources shows the last answer's sources, :quit leaves."
 
 def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
     """Read questions until :quit, end of input or Ctrl-C; answer each with the history so far."""
-    out, err = render.out, render.err
     history: list[dict[str, str]] = []
     last: dict[str, Any] | None = None
     if interactive:
-        out.print(HELP)
+        render.out.print(HELP)
     while True:
         try:
-            line = _read(interactive)
+            q = _read(interactive).strip()
         except (EOFError, KeyboardInterrupt):
-            out.print()
+            render.out.print()
             return
-        q = line.strip()
-        if not q:
+        if q.startswith(":") or not q:
+            if q in (":quit", ":q", ":exit"):
+                return
+            _command(q, last)
             continue
-        if q in (":quit", ":q", ":exit"):
-            return
-        if q == ":sources":
-            render.sources(last) if last else out.print("no answer yet")
-            continue
-        if q.startswith(":"):
-            out.print(f"unknown command {q}. {HELP}")
-            continue
-        drafting = pipeline.drafts  # a model's draft streams in dim text; the verified answer follows it
         try:
             answer = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
-                                  on_token=_show_draft if drafting else None)
+                                  on_token=_show_draft if pipeline.drafts else None)
         except RagError as e:
-            err.print(f"error: {e}", markup=False)
+            render.err.print(f"error: {e}", markup=False)
             continue
         except KeyboardInterrupt:
-            out.print()
+            render.out.print()
             return
         last = answer.to_dict()
-        if drafting:
-            out.print()
-            if answer.standalone_question != q:
-                out.print(f"(asked as: {answer.standalone_question})", style="dim", markup=False)
-            render.answer(last)
-        else:
-            out.print(answer.answer, markup=False)
+        _show(last, q, pipeline.drafts)
         history += [{"role": "user", "content": answer.standalone_question}, {"role": "assistant", "content": answer.answer}]
+
+
+def _command(q: str, last: dict[str, Any] | None) -> None:
+    """A chat command other than :quit (an empty line does nothing)."""
+    if q == ":sources":
+        render.sources(last) if last else render.out.print("no answer yet")
+    elif q:
+        render.out.print(f"unknown command {q}. {HELP}")
+
+
+def _show(answer: dict[str, Any], q: str, drafted: bool) -> None:
+    """The answer: after a streamed draft, the verified answer with its sources; otherwise its text."""
+    if not drafted:
+        render.out.print(answer["answer"], markup=False)
+        return
+    render.out.print()  # a model's draft streamed in dim text; the verified answer follows it
+    if answer["standalone_question"] != q:
+        render.out.print(f"(asked as: {answer['standalone_question']})", style="dim", markup=False)
+    render.answer(answer)
 
 
 def _show_draft(piece: str) -> None:

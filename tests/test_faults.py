@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import embed, index, pipeline, readers
+from rag import builds, embed, index, pipeline, readers
 from rag.config import ROOT, Settings
 from rag.errors import IndexLockedError
 
@@ -126,7 +126,7 @@ def test_kill_9_midway_leaves_the_previous_index_answering(corpus_copy: Path, tm
 
 def _locked(ix: Path) -> bool:
     try:
-        with index._lock(ix, None):
+        with builds.lock(ix, None):
             return False
     except IndexLockedError:
         return True
