@@ -161,6 +161,7 @@ def variants(rules: Rules) -> dict[str, Rules]:
     out["- word variants"] = replace(rules, variants=False)
     out["- missing-name penalty"] = replace(rules, missing_name=0.0)
     out["- short-sentence penalty"] = replace(rules, short=0.0)
+    out["- missing-number penalty"] = replace(rules, missing_number=0.0)
     out["- 'This ...' carries on"] = replace(rules, refers_back=None)
     out["+ 'According to the report ...', 'It said ...' carry on"] = replace(rules, refers_back=ATTRIBUTION)
     out["+ ':' carries on"] = replace(rules, announces=ANNOUNCES)

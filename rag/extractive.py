@@ -2,7 +2,8 @@
 
 A sentence's evidence score mixes its cosine with the question part, the idf-weighted share of
 the part's words it and its paragraph hold, and whether it holds what the part asks for
-(`answer_types`), less a penalty when a name of the question is absent from its whole document.
+(`answer_types`), less a penalty when a number the question states is absent from its whole
+document (and, in the seed-fitted rules, when a name of the question is).
 Every weight and the refusal threshold were chosen on a public calibration set (SQuAD 2.0, see
 `bench/rules.py` and BENCHMARKS.md), not on the seed eval.
 """
@@ -40,6 +41,7 @@ class Rules:
     variants: bool = True  # word matching sees compounds, demonyms and one-letter spelling variants
     missing_name: float = 0.0  # penalty when a name of the question is nowhere in the sentence's document (measured: none)
     short: float = 0.0  # penalty for a sentence of under five words (measured: none)
+    missing_number: float = 0.5  # penalty when a number of the question (a year, a count) is nowhere in its document
     refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
     announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
 
@@ -130,6 +132,7 @@ class Extractive:
             cosines = self.embed(texts) @ q if texts else []
             context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
             missing = r.missing_name * self._missing(names, hit) if r.missing_name else 0.0
+            missing += r.missing_number * self._lacks_number(part, hit) if r.missing_number else 0.0
             for s, text, cos in zip(sentences, texts, cosines):
                 score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
                 score += r.weights[2] * context - missing + answer_types.fit(kind, part, s.text)
@@ -185,6 +188,11 @@ class Extractive:
         near = [x for x in ranked if x.score >= ranked[0].score - self.rules.margin]
         newest = max(near, key=lambda x: self.dates.get(hits[x.n - 1].paragraph.source, ""))
         return [newest] + [x for x in ranked if x is not newest]
+
+    def _lacks_number(self, part: str, hit: Hit) -> bool:
+        """Whether a number the question part states (a year, a count) is nowhere in the hit's document."""
+        asked = T.numbers(part)
+        return bool(asked) and not asked <= T.numbers(self.documents.get(hit.paragraph.source, hit.paragraph.text))
 
     def _missing(self, names: list[str], hit: Hit) -> bool:
         """Whether a name of the question is nowhere in the hit's document (nor its initials)."""

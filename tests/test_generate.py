@@ -41,6 +41,14 @@ def test_a_name_missing_from_the_document_costs_its_sentences(fake_embed: Cached
     assert answerer(fake_embed, missing_name=0.3).score(named, [FERRY]) == answerer(fake_embed).score(named, [FERRY])
 
 
+def test_a_number_of_the_question_missing_from_the_document_costs_its_sentences(fake_embed: Cached) -> None:
+    on, off = answerer(fake_embed), answerer(fake_embed, missing_number=0.0)
+    question = "What was the ferry on the lake renamed in 1975?"
+    assert [round(b.score - a.score, 6) for a, b in zip(on.score(question, [FERRY]), off.score(question, [FERRY]))] == [0.5] * 3
+    for held in ("What was the ferry on the lake called in 1962?", "What was the ferry on the lake called?"):
+        assert on.score(held, [FERRY]) == off.score(held, [FERRY])
+
+
 def test_each_part_of_a_two_part_question_is_answered(fake_embed: Cached) -> None:
     answer = ask(answerer(fake_embed), "Who founded the bakery on Mill Street, and how many passengers does the ferry carry?",
                  [BAKERY, FERRY])
