@@ -24,9 +24,9 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
         except (EOFError, KeyboardInterrupt):
             render.out.print()
             return
+        if q in (":quit", ":q", ":exit"):
+            return
         if q.startswith(":") or not q:
-            if q in (":quit", ":q", ":exit"):
-                return
             _command(q, last)
             continue
         try:
@@ -44,7 +44,7 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
 
 
 def _command(q: str, last: dict[str, Any] | None) -> None:
-    """A chat command other than :quit (an empty line does nothing)."""
+    """A chat command other than :quit; an empty line does nothing."""
     if q == ":sources":
         render.sources(last) if last else render.out.print("no answer yet")
     elif q:

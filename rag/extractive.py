@@ -189,16 +189,20 @@ class Extractive:
         newest = max(near, key=lambda x: self.dates.get(hits[x.n - 1].paragraph.source, ""))
         return [newest] + [x for x in ranked if x is not newest]
 
+    def _document(self, hit: Hit) -> str:
+        """The whole text of the hit's document (its paragraph alone when the documents are not known)."""
+        return self.documents.get(hit.paragraph.source, hit.paragraph.text)
+
     def _lacks_number(self, part: str, hit: Hit) -> bool:
         """Whether a number the question part states (a year, a count) is nowhere in the hit's document."""
         asked = T.numbers(part)
-        return bool(asked) and not asked <= T.numbers(self.documents.get(hit.paragraph.source, hit.paragraph.text))
+        return bool(asked) and not asked <= T.numbers(self._document(hit))
 
     def _missing(self, names: list[str], hit: Hit) -> bool:
         """Whether a name of the question is nowhere in the hit's document (nor its initials)."""
         if not names:
             return False
-        doc = self.documents.get(hit.paragraph.source, hit.paragraph.text)
+        doc = self._document(hit)
         context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
         return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
 

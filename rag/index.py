@@ -132,13 +132,13 @@ def build(
         corpus = readers.read(corpus_dir, listing.files or None)
         texts = [C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]
         vectors, embedded = _vectors(index_dir, embedder, texts, progress)
-        manifest = _manifest(corpus_dir, corpus, embedder, store.choose_kind(kind, len(texts)), listing,
-                             (where or Where()).manifest(index_dir, embedder.dim))
-        kept: dict[str, Any] = manifest["store"]  # type: ignore[assignment]
+        where = where or Where()
+        kept = where.manifest(index_dir, embedder.dim)
+        manifest = _manifest(corpus_dir, corpus, embedder, store.choose_kind(kind, len(texts)), listing, kept)
         if kept["name"] == "milvus":
             from rag.store import milvus
 
-            milvus.sync(kept, [builds.text_key(t) for t in texts], texts, vectors, (where or Where()).milvus_token)
+            milvus.sync(kept, [builds.text_key(t) for t in texts], texts, vectors, where.milvus_token)
         path = builds.write(index_dir, corpus, texts, vectors, manifest)
     dropped = [d for doc in corpus.documents for d in doc.dropped]
     return BuildReport(
