@@ -28,7 +28,7 @@ TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
 DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
 DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
 LLM_THRESHOLDS = ROOT / "eval" / "thresholds-llm.json"
-SEALED = ("sealed", "sealed-2", "sealed-3")  # each written apart and scored once: see eval/README.md
+SEALED = ("sealed", "sealed-2", "sealed-3", "sealed-4")  # each written apart and scored once: see eval/README.md
 SPLITS = ("all", "calibration", "holdout", *SEALED)
 
 

@@ -46,14 +46,14 @@ def test_each_sealed_split_stands_apart(tmp_path: Path) -> None:
     from rag.evaluate import load_set
 
     row = {"type": "unanswerable", "answerable": False, "answers": [], "sources": [], "evidence": []}
-    splits = ["", "", "sealed", "", "sealed-2", "", "", "", "sealed-3"]
+    splits = ["", "", "sealed", "", "sealed-2", "", "", "", "sealed-3", "sealed-4"]
     path = tmp_path / "set.jsonl"
     path.write_text("".join(json.dumps({**row, "id": f"q{i}", "question": "?", **({"split": s} if s else {})}) + "\n"
                             for i, s in enumerate(splits)))
-    ids = {split: [q.id for q in load_set(path, split)] for split in ("all", "calibration", "holdout", "sealed", "sealed-2", "sealed-3")}
+    ids = {split: [q.id for q in load_set(path, split)] for split in ("all", "calibration", "holdout", "sealed", "sealed-2", "sealed-3", "sealed-4")}
     assert ids == {"all": ["q0", "q1", "q3", "q5", "q6", "q7"], "calibration": ["q0", "q1", "q5", "q6"],
                    "holdout": ["q3", "q7"], "sealed": ["q2"], "sealed-2": ["q4"],
-                   "sealed-3": ["q8"]}
+                   "sealed-3": ["q8"], "sealed-4": ["q9"]}
     path.write_text(json.dumps({**row, "id": "q", "question": "?", "split": "secret"}) + "\n")
-    with pytest.raises(InputError, match="split must be one of sealed, sealed-2, sealed-3"):
+    with pytest.raises(InputError, match="split must be one of sealed, sealed-2, sealed-3, sealed-4"):
         load_set(path)
