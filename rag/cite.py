@@ -2,8 +2,9 @@
 
 For every answer sentence the cited paragraph must support it: the best-matching sentence
 of the paragraph is similar enough (cosine with the bundled embedder) and every number and
-name of the answer sentence appears in the paragraph. This is a similarity check, not
-logical entailment. A citation that fails is re-pointed to a retrieved paragraph that
+name of the answer sentence appears in the paragraph, and a sentence a model wrote must say
+something the question did not (one that only asks or restates the question asserts nothing,
+however close it is to the passage). This is a similarity check, not logical entailment. A citation that fails is re-pointed to a retrieved paragraph that
 passes; when none does, the sentence is marked unsupported.
 """
 
@@ -20,6 +21,8 @@ from rag.retrieve import Hit, Sentence
 
 SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
 MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# A question asking for something (who, what, by how much, ...), not for a yes or a no.
+ASKS_FOR = re.compile(r"^\W*(\w+\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,8 @@ def parse(draft: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]) -> Verified:
-    """Check every sentence of `draft` against the passages it cites."""
+def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray], question: str = "") -> Verified:
+    """Check every sentence of `draft` against the passages it cites (and, given `question`, that it answers)."""
     notes: list[str] = []
     citations: list[Citation] = []
     claims: list[Claim] = []
@@ -88,7 +91,8 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
                 valid.append(n)
             else:
                 notes.append(f"removed marker [{n}]: it names no retrieved passage")
-        checks = {n: _support(sentence, vec, hits[n - 1], embed) for n in range(1, len(hits) + 1)}
+        echo = restates(sentence, question)
+        checks = {n: _support(sentence, vec, hits[n - 1], embed, echo) for n in range(1, len(hits) + 1)}
         good = [n for n in valid if checks[n][0]]
         if valid and not good or not valid:
             better = max(checks, key=lambda n: (checks[n][0], checks[n][2]), default=None)
@@ -104,7 +108,8 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
             markers_out.append(_add(citations, hits[n - 1], best, ok, score))
         supported = bool(good)
         if not supported:
-            notes.append(f"no retrieved passage supports {_short(sentence)!r}")
+            notes += [f"no retrieved passage supports {_short(sentence)!r}"] + ([f"{_short(sentence)!r} asserts nothing: "
+                                                                               "it restates the question"] if echo else [])
         claims.append(Claim(sentence, tuple(markers_out), supported))
     answer = " ".join(with_markers(c.text, c.markers) for c in claims)
     return Verified(answer, citations, claims, notes)
@@ -135,14 +140,33 @@ def with_markers(sentence: str, markers: tuple[int, ...] | list[int]) -> str:
     return sentence + tags
 
 
-def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray]) -> tuple[bool, Sentence | None, float]:
-    """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine."""
+def restates(sentence: str, question: str) -> bool:
+    """Whether `sentence` adds no word to `question` and so answers nothing: it asks back, or the question
+    asks for something (who, what, how much) that it does not name. Affirming a yes-no question adds none either,
+    and answers it.
+
+    >>> q = "How long did the ferry crossing take?"
+    >>> restates("How long did the ferry crossing take?", q), restates("It was a long ferry crossing.", q)
+    (True, True)
+    >>> restates("The ferry crossing took an hour.", q), restates("The ferry sank.", "Did the ferry sink?")
+    (False, False)
+    """
+    if not question or set(T.stems(sentence)) - set(T.stems(question)):
+        return False
+    return sentence.rstrip("\"'”’»)").endswith("?") or bool(ASKS_FOR.match(question))
+
+
+def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray],
+             echo: bool = False) -> tuple[bool, Sentence | None, float]:
+    """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine. A sentence that only
+    restates the question (`echo`) is supported only by a passage that says it word for word."""
     if not hit.sentences:
         return False, None, 0.0
     sims = embed([s.text for s in hit.sentences]) @ vec
     i = int(np.argmax(sims))
     score = float(sims[i])
-    return score >= SUPPORT and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
+    quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
+    return score >= SUPPORT and quoted and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
 
 
 def _facts_present(sentence: str, paragraph: str) -> bool:

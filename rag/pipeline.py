@@ -93,7 +93,7 @@ class Pipeline:
         t1 = time.perf_counter()
         draft, notes = self._generate(standalone, parts, hits, on_token)
         t2 = time.perf_counter()
-        verified = self.verify(draft, hits)
+        verified = self.verify(draft, hits, standalone)
         t3 = time.perf_counter()
         refused = draft.refused or not verified.citations
         ms = {"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0}
@@ -119,12 +119,12 @@ class Pipeline:
     def _dated(self, citations: list[cite.Citation]) -> list[cite.Citation]:
         return [replace(c, date=self._date(c.source)) for c in citations]
 
-    def verify(self, draft: Draft, hits: list[Hit]) -> cite.Verified:
+    def verify(self, draft: Draft, hits: list[Hit], question: str = "") -> cite.Verified:
         """The draft's citations checked. A model's sentence that no passage supports is dropped; when none is
         left, the corpus sentences the draft was written from answer instead, or the answer is a refusal."""
         if draft.refused:
             return cite.Verified(REFUSAL, [], [], [])
-        verified = cite.verify(draft.text, hits, self.retriever.embed)
+        verified = cite.verify(draft.text, hits, self.retriever.embed, question)
         if draft.text == draft.verbatim:  # corpus sentences: an unsupported one stays, flagged
             return verified
         kept = cite.supported_only(verified)

@@ -28,8 +28,9 @@ _SECOND_PART = re.compile(r",?\s+and\s+(?=(what|which|who|whom|how|where|when|wh
 _DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}  # stem endings that turn a place into its people
 
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
-# a digit or an opening quote; or at a line break.
-_BOUNDARY = re.compile(r"""(?<=[.!?])["'”’»)\]]*\s+(?=["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
+# a digit, an opening quote or a list bullet; or at a line break. A bullet belongs to no sentence.
+BULLETS = "•▪◦‣"
+_BOUNDARY = re.compile(rf"""(?<=[.!?])["'”’»)\]]*\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
 
 
 def words(text: str) -> list[str]:
@@ -74,6 +75,8 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
     >>> sentence_spans("It rained. Mr. Smith left.")
     [(0, 10), (11, 26)]
+    >>> [("• It rained. • It stopped."[s:e]) for s, e in sentence_spans("• It rained. • It stopped.")]
+    ['It rained.', 'It stopped.']
     """
     spans: list[tuple[int, int]] = []
     start = 0
@@ -90,9 +93,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
     piece = text[start:end]
-    if not piece.strip():
+    if not piece.strip(BULLETS + " \t\n\r"):
         return []
-    lead = len(piece) - len(piece.lstrip())
+    lead = len(piece) - len(piece.lstrip(BULLETS + " \t\n\r"))
     trail = len(piece) - len(piece.rstrip())
     return [(start + lead, end - trail)]
 

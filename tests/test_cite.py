@@ -7,6 +7,7 @@ from rag.pipeline import Pipeline
 def test_parse_attaches_markers_to_their_sentence() -> None:
     assert cite.parse("Kazakhstan borders Russia [2]. It is large [1, 3] and old. Uncited.") == [
         ("Kazakhstan borders Russia.", [2]), ("It is large and old.", [1, 3]), ("Uncited.", [])]
+    assert cite.parse("The ferry left [1]. • It sank [2].") == [("The ferry left.", [1]), ("It sank.", [2])]
 
 
 def _hits(pipe: Pipeline) -> list:  # type: ignore[type-arg]
@@ -33,3 +34,14 @@ def test_unsupported_sentence_is_flagged(pipe: Pipeline) -> None:
     v = cite.verify("The force had 2,500 soldiers from France [1].", hits, pipe.retriever.embed)
     assert not v.claims[0].supported
     assert all(not c.supported for c in v.citations)
+
+
+def test_a_sentence_restating_the_question_is_not_supported(pipe: Pipeline) -> None:
+    q = "Units from which countries did the forces include?"
+    hits = pipe.retriever.search(q, 5)
+    assert cite.verify(f"{q} [1]", hits, pipe.retriever.embed).claims[0].supported  # close enough to the passage
+    echo = cite.verify(f"{q} [1]", hits, pipe.retriever.embed, q)
+    assert not echo.claims[0].supported and echo.notes[-1].endswith("asserts nothing: it restates the question")
+    answer = "The forces include units from Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia [1]."
+    assert cite.verify(answer, hits, pipe.retriever.embed, q).claims[0].supported
+

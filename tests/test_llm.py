@@ -56,6 +56,12 @@ def test_wrong_invented_and_missing_citations_are_fixed(pipe: Pipeline, llm: fak
     assert any("telephone" in n and n.startswith("dropped") for n in a.notes)
 
 
+def test_a_question_written_back_is_no_answer(pipe: Pipeline, llm: fake_llm.FakeLLM) -> None:
+    llm.enqueue(("text", f"Which countries sent units to the CSTO force in Kazakhstan? [{_n(pipe, 'Belarus')}]"))
+    a = _pipe(pipe, llm).ask(Q)
+    assert a.refused and any(n.endswith("asserts nothing: it restates the question") for n in a.notes)
+
+
 def test_refusal_is_recognised(pipe: Pipeline, llm: fake_llm.FakeLLM) -> None:
     llm.enqueue(("text", REFUSAL))
     a = _pipe(pipe, llm).ask("Which team won the 2018 Tour de France?")

@@ -24,6 +24,7 @@ def test_numbers_are_normalised() -> None:
     ("Dr. Lind spoke at 9 a.m. today. Then rain.", [(0, 31), (32, 42)]),
     ("A heading\nA line after it.", [(0, 9), (10, 26)]),
     ("“Go home,” she said. They went.", [(0, 20), (21, 31)]),
+    ("• The ferry left. • It sank.", [(2, 17), (20, 28)]),  # a bullet starts a sentence and belongs to none
 ])
 def test_sentence_spans(text: str, spans: list[tuple[int, int]]) -> None:
     assert T.sentence_spans(text) == spans
