@@ -30,7 +30,7 @@ _DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}  # stem endings that turn a p
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
 # a digit, an opening quote or a list bullet; or at a line break. A bullet belongs to no sentence.
 BULLETS = "•▪◦‣"
-_BOUNDARY = re.compile(rf"""(?<=[.!?])["'”’»)\]]*\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
+_BOUNDARY = re.compile(rf"""(?<=[.!?])(["'”’»)\]]*)\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
 
 
 def words(text: str) -> list[str]:
@@ -81,11 +81,11 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        end = m.start()
-        before = text[start:end].rsplit(None, 1)[-1].lower().rstrip(".") if text[start:end].strip() else ""
+        stop = m.start()
+        before = text[start:stop].rsplit(None, 1)[-1].lower().rstrip(".") if text[start:stop].strip() else ""
         if "\n" not in m.group() and (before in ABBREVIATIONS or (len(before) == 1 and before.isalpha())):
             continue
-        spans.extend(_trimmed(text, start, end))
+        spans.extend(_trimmed(text, start, m.end(1) if m.group(1) else stop))  # a closing quote stays with its sentence
         start = m.end()
     spans.extend(_trimmed(text, start, len(text)))
     return [(s + offset, e + offset) for s, e in spans]

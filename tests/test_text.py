@@ -25,6 +25,7 @@ def test_numbers_are_normalised() -> None:
     ("A heading\nA line after it.", [(0, 9), (10, 26)]),
     ("“Go home,” she said. They went.", [(0, 20), (21, 31)]),
     ("• The ferry left. • It sank.", [(2, 17), (20, 28)]),  # a bullet starts a sentence and belongs to none
+    ("She said “Row on.” Then (at noon.) they rowed.", [(0, 18), (19, 46)]),  # closing marks stay with their sentence
 ])
 def test_sentence_spans(text: str, spans: list[tuple[int, int]]) -> None:
     assert T.sentence_spans(text) == spans
