@@ -1,13 +1,13 @@
 """Parse, check and repair the citations of a draft answer.
 
 For every answer sentence the cited paragraph must support it: the best-matching sentence
-of the paragraph is similar enough (cosine with the bundled embedder) and every number and
-name of the answer sentence appears in the paragraph, and a sentence a model wrote must say
-something the question did not (one that only asks or restates the question asserts nothing,
-however close it is to the passage). This is a similarity check, not logical entailment. A citation that fails is re-pointed to a retrieved paragraph that
-passes; when none does, the sentence is marked unsupported.
+of the paragraph is similar enough (cosine with the bundled embedder), the paragraph holds at
+least half of the sentence's words and every number and name of it, and a sentence a model
+wrote must say something the question did not (one that only asks or restates the question
+asserts nothing, however close it is to the passage). This is a similarity check, not logical
+entailment. A citation that fails is re-pointed to a retrieved paragraph that passes; when none
+does, the sentence is marked unsupported.
 """
-
 from __future__ import annotations
 
 import re
@@ -20,6 +20,7 @@ from rag import text as T
 from rag.retrieve import Hit, Sentence
 
 SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
+COVERAGE = 0.5  # share of an answer sentence's words its paragraph must hold
 MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 # A question asking for something (who, what, by how much, ...), not for a yes or a no.
 ASKS_FOR = re.compile(r"^\W*(\w+\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
@@ -166,7 +167,8 @@ def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str
     i = int(np.argmax(sims))
     score = float(sims[i])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
-    return score >= SUPPORT and quoted and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
+    ok = score >= SUPPORT and quoted and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE
+    return ok and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
 
 
 def _facts_present(sentence: str, paragraph: str) -> bool:

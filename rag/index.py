@@ -23,7 +23,7 @@ from rag.errors import CorpusError, IndexError_
 from rag.store import Where
 
 FORMAT = 2  # 2: metadata.jsonl
-CLEANING = 5  # bump when corpus cleaning changes, so old indexes count as stale (5: dates, pages, HTML, PDF)
+CLEANING = 6  # bump when corpus cleaning changes, so old indexes count as stale (6: long paragraphs cut after closing quotes)
 
 
 @dataclass

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from rag import cite
 from rag.pipeline import Pipeline
+from tests.conftest import hit
 
 
 def test_parse_attaches_markers_to_their_sentence() -> None:
@@ -44,4 +48,18 @@ def test_a_sentence_restating_the_question_is_not_supported(pipe: Pipeline) -> N
     assert not echo.claims[0].supported and echo.notes[-1].endswith("asserts nothing: it restates the question")
     answer = "The forces include units from Belarus, Armenia, Tajikistan, Kyrgyzstan and Russia [1]."
     assert cite.verify(answer, hits, pipe.retriever.embed, q).claims[0].supported
+
+
+def _alike(texts: list[str]) -> np.ndarray:
+    return np.ones((len(texts), 4)) / 2  # every cosine is 1: only the word checks decide
+
+
+@pytest.mark.parametrize("coverage,supported", [(cite.COVERAGE, False), (0.0, True)])
+def test_a_sentence_needs_most_of_its_words_in_its_paragraph(monkeypatch: pytest.MonkeyPatch, coverage: float,
+                                                              supported: bool) -> None:
+    monkeypatch.setattr(cite, "COVERAGE", coverage)
+    para = [hit("a.txt#p1", "The mayor of Oslo opened the new bridge on Monday.")]
+    assert cite.verify("The mayor of Oslo opened the bridge [1].", para, _alike).claims[0].supported
+    mixed = cite.verify("The mayor of Oslo closed every school and hospital for the winter [1].", para, _alike)
+    assert mixed.claims[0].supported is supported  # its name is there, most of what it says is not
 
