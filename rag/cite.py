@@ -8,6 +8,7 @@ asserts nothing, however close it is to the passage). This is a similarity check
 entailment. A citation that fails is re-pointed to a retrieved paragraph that passes; when none
 does, the sentence is marked unsupported.
 """
+
 from __future__ import annotations
 
 import re
