@@ -110,8 +110,8 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
             markers_out.append(_add(citations, hits[n - 1], best, ok, score))
         supported = bool(good)
         if not supported:
-            notes += [f"no retrieved passage supports {_short(sentence)!r}"] + ([f"{_short(sentence)!r} asserts nothing: "
-                                                                               "it restates the question"] if echo else [])
+            notes.append(f"no retrieved passage supports {_short(sentence)!r}")
+            notes += [f"{_short(sentence)!r} asserts nothing: it restates the question"] if echo else []
         claims.append(Claim(sentence, tuple(markers_out), supported))
     answer = " ".join(with_markers(c.text, c.markers) for c in claims)
     return Verified(answer, citations, claims, notes)
