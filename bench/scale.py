@@ -183,7 +183,7 @@ def serve_rss(vecs: np.ndarray, docs: list[str], kind: str) -> float:
             pos += len(d) + 2
         paras = tuple(C.Paragraph(f"synthetic#p{i}", "synthetic", "", s, e, d) for i, ((s, e), d) in enumerate(zip(spans, docs), 1))
         corpus = C.Corpus([C.Document("synthetic", "", text, paras, (), {}, True)])
-        manifest = {"format": index.FORMAT, "cleaning": index.CLEANING, "model": "all-MiniLM-L6-v2", "dim": DIM, "store": {"name": "faiss"},
+        manifest = {"format": index.FORMAT, "cleaning": index.CLEANING, "tokens": T.TOKENS, "model": "all-MiniLM-L6-v2", "dim": DIM, "store": {"name": "faiss"},
                     "kind": kind, "paragraphs": len(docs), "documents": 1, "corpus_dir": "", "files": {}}
         builds.write(folder, corpus, docs, vecs, manifest)
         with socket.socket() as s:

@@ -18,6 +18,7 @@ import numpy as np
 
 from rag import builds, files, readers, store
 from rag import corpus as C
+from rag import text as T
 from rag.embed import Embedder
 from rag.errors import CorpusError, IndexError_
 from rag.store import Where
@@ -84,7 +85,7 @@ def list_corpus(corpus_dir: Path) -> Listing:
 
 def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | None = None,
            where: Where | None = None) -> str:
-    """'missing', 'stale' (corpus, model, cleaning or store changed) or 'fresh'."""
+    """'missing', 'stale' (corpus, model, cleaning, word tokens or store changed) or 'fresh'."""
     manifest = builds.read_manifest(index_dir)
     if manifest is None:
         return "missing"
@@ -92,6 +93,7 @@ def status(corpus_dir: Path, index_dir: Path, model: str, listing: Listing | Non
         manifest.get("model") == model
         and manifest.get("store", {}).get("name", "faiss") == (where or Where()).name
         and manifest.get("cleaning") == CLEANING
+        and manifest.get("tokens", 1) == T.TOKENS
         and manifest.get("corpus_dir") == str(corpus_dir.resolve())
         and manifest.get("files") == (listing or list_corpus(corpus_dir)).hashes
     )
@@ -151,7 +153,7 @@ def _manifest(corpus_dir: Path, corpus: C.Corpus, embedder: Embedder, kind: str,
               kept: dict[str, Any]) -> dict[str, Any]:
     """What a build records of itself: format, model, store, and the corpus files it was made from."""
     return {
-        "format": FORMAT, "cleaning": CLEANING, "model": embedder.name, "dim": embedder.dim, "kind": kind,
+        "format": FORMAT, "cleaning": CLEANING, "tokens": T.TOKENS, "model": embedder.name, "dim": embedder.dim, "kind": kind,
         "store": kept, "paragraphs": sum(len(d.paragraphs) for d in corpus.documents),
         "documents": len(corpus.documents), "corpus_dir": str(corpus_dir.resolve()), "files": listing.hashes,
         "problems": corpus.problems, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
+TOKENS = 2  # bump when `words` changes: lexical indexes built from other tokens are stale (2: accents folded)
 WORD = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*", re.UNICODE)
 NUMBER = re.compile(r"\d[\d,.]*%?")
 
@@ -33,9 +35,20 @@ BULLETS = "•▪◦‣"
 _BOUNDARY = re.compile(rf"""(?<=[.!?])(["'”’»)\]]*)\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
 
 
+def fold(text: str) -> str:
+    """`text` without its accents, so that a name typed plainly matches the name as printed.
+
+    >>> fold("Tugh Temür, Fécamp, Łódź")
+    'Tugh Temur, Fecamp, Łodz'
+    """
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens: `words("U.S. troops, 6,846 km")` -> ['u.s', 'troops', '6', '846', 'km']."""
-    out = [w.lower().rstrip(".").replace("’", "'") for w in WORD.findall(text)]
+    """Lower-cased word tokens, accents folded: `words("U.S. troops, 6,846 km")` -> ['u.s', 'troops', '6', '846', 'km']."""
+    out = [w.lower().rstrip(".").replace("’", "'") for w in WORD.findall(fold(text))]
     return [w[:-2] if w.endswith("'s") else w for w in out]
 
 

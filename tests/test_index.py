@@ -54,6 +54,21 @@ def test_manifest_records_what_was_built(seeds_index: Path) -> None:
     assert "embeddings.npy" in m["checksums"] and "sentence-transformers" in m["versions"]
 
 
+def test_an_index_built_from_other_word_tokens_is_stale(seeds_index: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from rag import text as T
+
+    ix = tmp_path / "copy"
+    shutil.copytree(seeds_index, ix)
+    manifest = ix / (ix / "CURRENT").read_text().strip() / "manifest.json"
+    m = json.loads(manifest.read_text())
+    corpus = Path(m["corpus_dir"])
+    assert m["tokens"] == T.TOKENS and index.status(corpus, ix, m["model"]) == "fresh"
+    manifest.write_text(json.dumps({**m, "tokens": T.TOKENS - 1}))
+    assert index.status(corpus, ix, m["model"]) == "stale"
+
+
 def test_auto_kind_switches_to_ivf_and_ivf_finds_what_flat_finds(tmp_path: Path) -> None:
     import faiss
     import numpy as np

@@ -76,3 +76,18 @@ def test_a_jsonl_corpus_answers_citing_document_ids(tmp_path: Path) -> None:
     assert not a.refused and "41 degrees" in a.answer
     c = a.citations[0]
     assert c.source == "astana-2024-07" and c.id == "astana-2024-07#p1"
+
+
+def test_a_name_typed_without_its_accents_finds_and_cites_it(tmp_path: Path) -> None:
+    docs = tmp_path / "news.jsonl"
+    docs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "terminal", "title": "Harbour news", "text": "The new ferry terminal was designed by Zoë Lefèvre. "
+         "Lefèvre, an architect from Besançon, won the competition in 2021."},
+        {"id": "routes", "title": "Ferry timetable", "text": "The ferry terminal serves three routes to the islands, "
+         "with the first boat leaving at six."},
+        {"id": "market", "title": "Market news", "text": "The covered market reopened with forty stalls and a café."},
+    ]) + "\n")
+    s = Settings(corpus_dir=docs, index_dir=tmp_path / "ix", openai_api_key="", openai_base_url="")
+    a = pipeline.build(s).ask("Which town is the architect Zoe Lefevre from?")
+    assert not a.refused and "Besançon" in a.answer
+    assert a.citations[0].source == "terminal" and a.citations[0].supported

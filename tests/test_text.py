@@ -11,6 +11,12 @@ def test_words_keep_abbreviations_numbers_and_possessives() -> None:
     assert T.words("The U.S. mayor's 3,500 voters") == ["the", "u.s", "mayor", "3", "500", "voters"]
 
 
+def test_words_fold_accents_so_plain_spellings_match() -> None:
+    assert T.words("Zoë's café in Besançon") == ["zoe", "cafe", "in", "besancon"]
+    assert T.overlap("Zoe cafe", "The café of Zoë", {}) == 1.0
+    assert T.words("Łódź") == ["łodz"]  # a letter of its own stays
+
+
 def test_stems_drop_stop_words() -> None:
     assert T.stems("The bakers were baking bread") == ["baker", "bake", "bread"]
 

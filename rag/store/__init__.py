@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from rag import text as T
 from rag.errors import InputError
 from rag.store.faiss import (
     APPROXIMATE_ABOVE,
@@ -50,7 +51,7 @@ class Where:
         if self.name == "faiss":
             return {"name": "faiss"}
         uri = self.milvus_uri or str((index_dir / "milvus.db").resolve())
-        return {"name": "milvus", "uri": uri, "collection": f"rag_{dim}d_stems"}
+        return {"name": "milvus", "uri": uri, "collection": f"rag_{dim}d_stems{T.TOKENS}"}  # new tokens, new collection
 
 
 class Store(Protocol):
