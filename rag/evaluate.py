@@ -7,6 +7,8 @@ Metrics (overall and per question type), in the spirit of ALCE (Gao et al. 2023)
     citation_validity   citations whose quote equals file_text[start:end]
     citation_recall     share of gold evidence found in the cited paragraphs
     citation_precision  citations whose paragraph holds gold evidence or supports its sentence
+    citation_on_evidence  citations of answerable questions whose paragraph holds gold evidence: the
+                        hand-marked check alone, which does not take verification's word for support
     refusal_accuracy    unanswerable questions refused
     false_refusal_rate  answerable questions refused
 """
@@ -85,7 +87,8 @@ def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int) -> 
     by_id = {p["id"]: p["text"] for p in a["passages"]}
     cited = [by_id.get(c["id"], "") for c in a["citations"]]
     valid = [documents.get(c["source"], "")[c["start"] : c["end"]] == c["quote"] for c in a["citations"]]
-    precise = [c["supported"] or any(_holds(t, ev) for ev in q.evidence) for c, t in zip(a["citations"], cited)]
+    on_evidence = [any(_holds(t, ev) for ev in q.evidence) for t in cited]
+    precise = [c["supported"] or on for c, on in zip(a["citations"], on_evidence)]
     text = a["answer"].lower()
     return {
         "id": q.id, "type": q.type,
@@ -97,6 +100,7 @@ def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int) -> 
         "citation_recall": float(np.mean([any(_holds(t, ev) for t in cited) for ev in q.evidence]))
         if q.answerable and q.evidence else None,
         "citation_precision": precise,
+        "citation_on_evidence": on_evidence if q.answerable and q.evidence else [],
         "refusal_accuracy": a["refused"] if not q.answerable else None,
         "false_refusal_rate": a["refused"] if q.answerable else None,
     }
@@ -108,7 +112,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     for m in ("recall@k", "mrr", "answer_accuracy", "citation_recall", "refusal_accuracy", "false_refusal_rate"):
         vals = [float(r[m]) for r in rows if r[m] is not None]
         out[m] = round(float(np.mean(vals)), 4) if vals else None
-    for m in ("citation_validity", "citation_precision"):
+    for m in ("citation_validity", "citation_precision", "citation_on_evidence"):
         vals = [float(v) for r in rows for v in r[m]]
         out[m] = round(float(np.mean(vals)), 4) if vals else None
     out["questions"] = len(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 METRICS = ("recall@k", "mrr", "answer_accuracy", "citation_validity", "citation_recall",
-           "citation_precision", "refusal_accuracy", "false_refusal_rate")
+           "citation_precision", "citation_on_evidence", "refusal_accuracy", "false_refusal_rate")
 
 
 def _fmt(v: Any) -> str:
