@@ -18,6 +18,7 @@ TEXTS = {
     "k-bridge": "The new bridge over the river opened to cars in May.",
     "k-water": "Water use in the valley fell by nine percent last year.",
     "k-school": "The village school will add two classrooms next autumn.",
+    "k-cafe": "The café in Besançon reopened with a terrace.",
 }
 
 
@@ -48,6 +49,7 @@ def test_lexical_ranks_by_words_and_finds_nothing_for_unknown_words(filled: tupl
     st, keys, _ = filled
     assert st.lexical("bridge cars river", 3)[0] == keys.index("k-bridge")
     assert st.lexical("zeppelin", 3) == []
+    assert st.lexical("cafe Besancon", 3) == [keys.index("k-cafe")]  # accents folded on both sides
 
 
 def test_fused_puts_what_both_agree_on_first(filled: tuple[store.Store, list[str], np.ndarray]) -> None:
