@@ -111,7 +111,8 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
         supported = bool(good)
         if not supported:
             notes.append(f"no retrieved passage supports {_short(sentence)!r}")
-            notes += [f"{_short(sentence)!r} asserts nothing: it restates the question"] if echo else []
+            if echo:
+                notes.append(f"{_short(sentence)!r} asserts nothing: it restates the question")
         claims.append(Claim(sentence, tuple(markers_out), supported))
     answer = " ".join(with_markers(c.text, c.markers) for c in claims)
     return Verified(answer, citations, claims, notes)

@@ -32,6 +32,7 @@ _DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}  # stem endings that turn a p
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
 # a digit, an opening quote or a list bullet; or at a line break. A bullet belongs to no sentence.
 BULLETS = "•▪◦‣"
+_EDGE = BULLETS + " \t\n\r"  # what a sentence span does not start with
 _BOUNDARY = re.compile(rf"""(?<=[.!?])(["'”’»)\]]*)\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
 
 
@@ -106,9 +107,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
     piece = text[start:end]
-    if not piece.strip(BULLETS + " \t\n\r"):
+    if not piece.strip(_EDGE):
         return []
-    lead = len(piece) - len(piece.lstrip(BULLETS + " \t\n\r"))
+    lead = len(piece) - len(piece.lstrip(_EDGE))
     trail = len(piece) - len(piece.rstrip())
     return [(start + lead, end - trail)]
 
