@@ -32,7 +32,7 @@ _DEMONYM = {"n", "an", "ian", "ns", "ans", "ians"}  # stem endings that turn a p
 # A sentence ends at . ! ? (plus closing quotes or brackets) followed by space and a capital,
 # a digit, an opening quote or a list bullet; or at a line break. A bullet belongs to no sentence.
 BULLETS = "•▪◦‣"
-_EDGE = BULLETS + " \t\n\r"  # what a sentence span does not start with
+_LEAD = re.compile(rf"^[\s{BULLETS}]+")  # what a sentence span does not start with: any whitespace, bullets
 _BOUNDARY = re.compile(rf"""(?<=[.!?])(["'”’»)\]]*)\s+(?=[{BULLETS}]|["'“‘«(\[]?[A-Z0-9А-ЯЁ])|\s*\n\s*""")
 
 
@@ -106,12 +106,11 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 
 def _trimmed(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    piece = text[start:end]
-    if not piece.strip(_EDGE):
-        return []
-    lead = len(piece) - len(piece.lstrip(_EDGE))
-    trail = len(piece) - len(piece.rstrip())
-    return [(start + lead, end - trail)]
+    """`[start, end)` without the whitespace and bullets it starts with and the whitespace it ends with; none when empty."""
+    body = _LEAD.sub("", text[start:end], count=1)
+    lead = end - len(body)
+    body = body.rstrip()
+    return [(lead, lead + len(body))] if body else []
 
 
 def shingles(text: str, n: int = 4) -> set[tuple[str, ...]]:

@@ -32,6 +32,9 @@ def test_numbers_are_normalised() -> None:
     ("“Go home,” she said. They went.", [(0, 20), (21, 31)]),
     ("• The ferry left. • It sank.", [(2, 17), (20, 28)]),  # a bullet starts a sentence and belongs to none
     ("She said “Row on.” Then (at noon.) they rowed.", [(0, 18), (19, 46)]),  # closing marks stay with their sentence
+    ("\u00a0The ferry left.\u2003", [(1, 16)]),  # any whitespace at the edges belongs to no sentence
+    ("\u2003• \u00a0The ferry left.", [(4, 19)]),  # whitespace and bullets, in any order
+    (" \u00a0 ", []),  # nothing but whitespace: no sentence (not an inverted span)
 ])
 def test_sentence_spans(text: str, spans: list[tuple[int, int]]) -> None:
     assert T.sentence_spans(text) == spans
