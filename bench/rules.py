@@ -53,7 +53,7 @@ EXTRA = {
     "percent +rating/share": ("percent", r"|\b(share|rating)\b"),
     "year +years in": ("year", r"|\byears in\b"),
     "place +forum/venue/newspaper/channel": ("place", r"|\b(which|what) (forum|venue|newspaper|channel)\b"),
-    "person +expert/activist": ("person", r"|\bwhich (expert|activist)\b"),
+    "person +expert/activist/minister": ("person", r"|\bwhich (expert|activist|minister)\b"),
     "count +quantity nouns": ("count", r"|\bwhat (is|was|are|were) the (total |current |average )?(population|number|amount|"
                               r"price|cost|rate|length|height|width|depth|area|distance|temperature|budget|salary|value)\b"),
     "count +unit words": ("count", r"|\b(km|kilometers|kilometres|miles|metres|meters|feet|tons|tonnes|dollars|euros)\b"),
@@ -160,7 +160,6 @@ def variants(rules: Rules) -> dict[str, Rules]:
         out[f"- type {t.name}"] = replace(rules, types=tuple(x for x in rules.types if x is not t))
     out["- word variants"] = replace(rules, variants=False)
     out["- missing-name penalty"] = replace(rules, missing_name=0.0)
-    out["- short-sentence penalty"] = replace(rules, short=0.0)
     out["- missing-number penalty"] = replace(rules, missing_number=0.0)
     out["- 'This ...' carries on"] = replace(rules, refers_back=None)
     out["+ 'According to the report ...', 'It said ...' carry on"] = replace(rules, refers_back=ATTRIBUTION)

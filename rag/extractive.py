@@ -40,20 +40,19 @@ class Rules:
     types: tuple[answer_types.AnswerType, ...] = answer_types.TABLE
     variants: bool = True  # word matching sees compounds, demonyms and one-letter spelling variants
     missing_name: float = 0.0  # penalty when a name of the question is nowhere in the sentence's document (measured: none)
-    short: float = 0.0  # penalty for a sentence of under five words (measured: none)
     missing_number: float = 0.5  # penalty when a number of the question (a year, a count) is nowhere in its document
     refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
     announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
 
     @classmethod
     def measured(cls) -> Rules:
-        """The rules that earned their place on SQuAD 2.0, weights and threshold chosen there."""
+        """The rules that earned their place on public data (SQuAD 2.0, RGB), weights and threshold chosen on SQuAD."""
         return cls()
 
     @classmethod
     def seed_fitted(cls) -> Rules:
         """The rules as they stood before the public measurement, fitted on the seed eval (threshold chosen there)."""
-        return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3, short=0.1,
+        return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3,
                    refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES)
 
 
@@ -136,7 +135,6 @@ class Extractive:
             for s, text, cos in zip(sentences, texts, cosines):
                 score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
                 score += r.weights[2] * context - missing + answer_types.fit(kind, part, s.text)
-                score -= r.short if len(T.words(s.text)) < 5 else 0.0
                 out.append(Scored(score, n, s))
         return sorted(out, key=lambda x: -x.score)
 

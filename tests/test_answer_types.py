@@ -12,13 +12,14 @@ from rag import answer_types as A
     ("In which year did the mill close?", "year"),
     ("How many ferries cross the lake?", "count"),
     ("When did the mill close?", "date"),
-    ("Who founded the bakery?", None),
+    ("Who founded the bakery?", "person"),
+    ("Which official opened the bridge?", "person"),
     ("Which city hosts the fair?", None),
     ("Why did the mill close?", "reason"),
     ("Who wrote the article about the mill?", "author"),
     ("What is the title of the article on the fair?", "title"),
     ("Did the mill close?", None),
-    ("Who wrote Hamlet?", None),  # a work, not the article itself
+    ("Who wrote Hamlet?", "person"),  # a work, not the article itself: a name, not the byline
     ("What title did the baron hold?", None),
 ])
 def test_each_question_finds_its_type(question: str, name: str | None) -> None:
@@ -35,6 +36,8 @@ def test_each_question_finds_its_type(question: str, name: str | None) -> None:
     ("When did the mill close?", "It closed after the strike.", A.PENALTY),
     ("Why did the mill close?", "It closed because orders fell.", A.BONUS),
     ("Did the mill close?", "The mill did not close.", 0.0),
+    ("Who founded the bakery?", "The bakery was founded by Ida Lunde.", A.BONUS),
+    ("Who founded the bakery?", "The bakery was founded long ago.", A.PENALTY),  # no name it did not already hold
 ])
 def test_fit_rewards_the_evidence_asked_for(question: str, sentence: str, expected: float) -> None:
     assert A.fit(A.of(question), question, sentence) == expected
