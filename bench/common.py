@@ -8,7 +8,7 @@ import re
 import string
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import embed, index  # noqa: E402
-from rag.config import get_settings  # noqa: E402
+from rag.config import Settings, get_settings  # noqa: E402
 
 
 def cached_index(corpus: Path, name: str, index_dir: Path | None = None,
@@ -35,7 +35,12 @@ def cached_index(corpus: Path, name: str, index_dir: Path | None = None,
     return index.load(folder, embedder.name, embedder.dim, where), embedder
 
 
-def write_jsonl(path: Path, rows: Iterable[dict[str, object]]) -> None:
+def settings_over(work: Path, **fields: object) -> Settings:
+    """The product's settings (the environment read as usual) over a data set's own corpus and index in `work`."""
+    return get_settings().model_copy(update={"corpus_dir": work / "corpus.jsonl", "index_dir": work / "index", **fields})
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, object]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:
         for row in rows:
@@ -70,7 +75,12 @@ def contains(prediction: str, gold: str) -> float:
     return float(bool(g) and f" {g} " in f" {normalize(prediction)} ")
 
 
-def table(rows: list[dict[str, object]], columns: list[str]) -> str:
+def mean(rows: list[dict], key: str) -> float:  # type: ignore[type-arg]
+    """The mean of `key` over `rows` (booleans count as 0 and 1), 0 when there are none."""
+    return sum(float(r[key]) for r in rows) / max(1, len(rows))
+
+
+def table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> str:
     """A Markdown table; floats with three decimals."""
     cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
     out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

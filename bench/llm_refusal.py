@@ -87,19 +87,20 @@ def main() -> int:
     s = get_settings()
     work, _, test = squad(a.squad_dir, 1500, 3000)
     pipe, asked = retrieved(work, test, "SQuAD test")
-    sample = {kind: rows[: a.limit] for kind, rows in drawn(pipe, asked).items()}
+    sample = {kind: cases[: a.limit] for kind, cases in drawn(pipe, asked).items()}
     server = local.server(s.model_path, s.llm_threads, s.llm_context, s.llm_parallel)
     timeout = max(s.llm_timeout, 300.0)  # SQuAD's long sentences, two requests at once: a slow answer is no failure here
     llm = OpenAICompatible("local", s.prompts_dir, server.base_url, "", timeout, 0, server.name, s.llm_max_tokens)
     ask = asker(a.design, pipe.generator, llm, s.prompts_dir)
-    items = [(kind, row) for kind, rows in sample.items() for row in rows]
+    items = [(kind, row) for kind, cases in sample.items() for row in cases]
     started = time.monotonic()
     with ThreadPoolExecutor(s.llm_parallel) as pool:
         replies = list(pool.map(lambda item: ask(*item[1][:3]), items))
     seconds = round((time.monotonic() - started) / max(len(items), 1), 1)
     rows = [summary(a.design, kind, [(row, reply) for (k, row), reply in zip(items, replies) if k == kind], seconds)
             for kind in sample]
-    print(json.dumps(rows) if a.json else table(rows, list(max(rows, key=len))))
+    widest: dict[str, object] = max(rows, key=len)  # the row with every column
+    print(json.dumps(rows) if a.json else table(rows, list(widest)))
     return 0
 
 

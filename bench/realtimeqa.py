@@ -22,10 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, exact_match, f1, progress, table, write_jsonl
+from common import ROOT, contains, exact_match, f1, mean, progress, settings_over, table, write_jsonl
 
 from rag import pipeline
-from rag.config import Settings
 
 STEM = "20220617-20221014"
 BASELINES = {"GPT-3 + Google search": "open_gpt3_gcs", "RAG + Google search": "open_rag_gcs", "GPT-3 + DPR": "open_gpt3_dpr"}
@@ -56,7 +55,7 @@ def corpus(data: Path, out: Path) -> dict[str, str]:
         for r in row["search_result"]:
             docs.setdefault(r["url"], {"id": doc_id(r["url"]), "title": r.get("title") or "", "text": r.get("text") or "",
                                        "url": r["url"], "date": r.get("publish_date") or ""})
-    write_jsonl(out, sorted((d for d in docs.values() if d["text"].strip()), key=lambda d: d["id"]))  # same bytes: index stays fresh
+    write_jsonl(out, sorted((d for d in docs.values() if d["text"].strip()), key=lambda d: str(d["id"])))  # same bytes: index stays fresh
     return gold
 
 
@@ -88,46 +87,12 @@ def main() -> int:
         return 2
     work = ROOT / "index" / "bench" / "realtimeqa"
     gold_doc = corpus(a.data_dir, work / "corpus.jsonl")
-    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index", llm=a.llm),
+    pipe = pipeline.build(settings_over(work, llm=a.llm),
                           progress=sys.stderr.isatty())
-    questions = [json.loads(line) for line in qa_path.read_text().splitlines()]
-    questions = questions[: a.limit] if a.limit else questions
-    if a.sample:
-        questions = random.Random(a.seed).sample(questions, min(a.sample, len(questions)))
-    nota = {q["question_id"].removesuffix("_nota"): q
-            for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
-    if a.nota_only:
-        questions = [q for q in questions if _nota_correct(nota.get(q["question_id"]))]
-
-    rows, timings, t0 = [], [], time.perf_counter()
-    for q in progress(questions, "asking"):
-        gold = q["choices"][int(q["answer"][0])]
-        answer = pipe.ask(q["question_sentence"])
-        timings.append(answer.timings_ms)
-        ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
-        removed = _nota_correct(nota.get(q["question_id"]))
-        text = "" if answer.refused else answer.answer
-        rows.append({
-            "id": q["question_id"], "gold_doc": gold_doc.get(q["question_id"]),
-            "hit@5": gold_doc.get(q["question_id"]) in ranked[:5], "hit@10": gold_doc.get(q["question_id"]) in ranked[:10],
-            "em": exact_match(text, gold), "f1": f1(text, gold), "contains": contains(text, gold),
-            "refused": answer.refused, "nota": removed, "asserted_removed": removed and bool(contains(text, gold)),
-        })
-    seconds = time.perf_counter() - t0
-    with_gold = [r for r in rows if r["gold_doc"]]
-    nota_rows = [r for r in rows if r["nota"]]
-    mean = lambda rs, k: sum(float(r[k]) for r in rs) / max(1, len(rs))
-    result = {
-        "questions": len(rows), "with_gold_article": len(with_gold),
-        "hit@5": mean(with_gold, "hit@5"), "hit@10": mean(with_gold, "hit@10"),
-        "em": 100 * mean(rows, "em"), "f1": 100 * mean(rows, "f1"), "contains": 100 * mean(rows, "contains"),
-        "refusal_rate": mean(rows, "refused"),
-        "nota_questions": len(nota_rows), "nota_asserted_removed": mean(nota_rows, "asserted_removed"),
-        "nota_refused": mean(nota_rows, "refused"), "seconds_per_question": seconds / max(1, len(rows)),
-        "paragraphs": len(pipe.retriever.index.paragraphs), "documents": len(pipe.retriever.index.documents),
-        "generator": pipe.generator.name,
-        "ms_p50": {st: statistics.median(t[st] for t in timings if st in t) for st in dict.fromkeys(k for t in timings for k in t)},
-    }
+    questions, nota = chosen(a, qa_path)
+    t0 = time.perf_counter()
+    rows = [asked(pipe, q, gold_doc, nota) for q in progress(questions, "asking")]
+    result = summary(rows, time.perf_counter() - t0, pipe)
     golds = {q["question_id"]: q["choices"][int(q["answer"][0])] for q in questions}
     published = {name: baseline(a.data_dir, key, golds) for name, key in BASELINES.items()}
     if a.json:
@@ -139,6 +104,50 @@ def main() -> int:
     print(table([{"system": f"ours ({result['generator']})", "em": result["em"], "f1": result["f1"]}]
                 + [{"system": n, **v} for n, v in published.items()], ["system", "em", "f1"]))
     return 0
+
+
+def chosen(a: argparse.Namespace, qa_path: Path) -> tuple[list[dict], dict[str, dict]]:  # type: ignore[type-arg]
+    """The questions to ask, as the options draw them, and the NOTA file's questions by question id."""
+    questions = [json.loads(line) for line in qa_path.read_text().splitlines()]
+    questions = questions[: a.limit] if a.limit else questions
+    if a.sample:
+        questions = random.Random(a.seed).sample(questions, min(a.sample, len(questions)))
+    nota = {q["question_id"].removesuffix("_nota"): q
+            for q in map(json.loads, (a.data_dir / f"{STEM}_qa_nota.jsonl").read_text().splitlines())}
+    if a.nota_only:
+        questions = [q for q in questions if _nota_correct(nota.get(q["question_id"]))]
+    return questions, nota
+
+
+def asked(pipe: pipeline.Pipeline, q: dict, gold_doc: dict[str, str], nota: dict[str, dict]) -> dict[str, object]:  # type: ignore[type-arg]
+    """One question asked open-ended: retrieval of its gold article, the answer against the gold choice, timings."""
+    gold, doc = q["choices"][int(q["answer"][0])], gold_doc.get(q["question_id"])
+    answer = pipe.ask(q["question_sentence"])
+    ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
+    removed = _nota_correct(nota.get(q["question_id"]))
+    text = "" if answer.refused else answer.answer
+    return {"id": q["question_id"], "gold_doc": doc, "hit@5": doc in ranked[:5], "hit@10": doc in ranked[:10],
+            "em": exact_match(text, gold), "f1": f1(text, gold), "contains": contains(text, gold),
+            "refused": answer.refused, "nota": removed, "asserted_removed": removed and bool(contains(text, gold)),
+            "timings": answer.timings_ms}
+
+
+def summary(rows: list[dict], seconds: float, pipe: pipeline.Pipeline) -> dict[str, object]:  # type: ignore[type-arg]
+    """The figures over all asked questions; hit@k over those with a gold article, NOTA over the NOTA ones."""
+    with_gold = [r for r in rows if r["gold_doc"]]
+    nota_rows = [r for r in rows if r["nota"]]
+    timings = [r["timings"] for r in rows]
+    return {
+        "questions": len(rows), "with_gold_article": len(with_gold),
+        "hit@5": mean(with_gold, "hit@5"), "hit@10": mean(with_gold, "hit@10"),
+        "em": 100 * mean(rows, "em"), "f1": 100 * mean(rows, "f1"), "contains": 100 * mean(rows, "contains"),
+        "refusal_rate": mean(rows, "refused"),
+        "nota_questions": len(nota_rows), "nota_asserted_removed": mean(nota_rows, "asserted_removed"),
+        "nota_refused": mean(nota_rows, "refused"), "seconds_per_question": seconds / max(1, len(rows)),
+        "paragraphs": len(pipe.retriever.index.paragraphs), "documents": len(pipe.retriever.index.documents),
+        "generator": pipe.generator.name,
+        "ms_p50": {st: statistics.median(t[st] for t in timings if st in t) for st in dict.fromkeys(k for t in timings for k in t)},
+    }
 
 
 if __name__ == "__main__":

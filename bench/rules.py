@@ -36,12 +36,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from common import ROOT, contains, progress, table, write_jsonl
+from common import ROOT, contains, progress, settings_over, table, write_jsonl
 
 from rag import answer_types, pipeline
 from rag import text as T
 from rag.cite import MARKER
-from rag.config import Settings
 from rag.extractive import ANNOUNCES, Extractive, Rules
 
 FALSE_REFUSAL_BUDGET = 0.05
@@ -88,7 +87,7 @@ def realtimeqa(data: Path) -> tuple[Path, list[tuple[str, str, list[str]]]]:
 
 def retrieved(work: Path, questions: list[tuple[str, str, list[str]]], label: str) -> tuple[pipeline.Pipeline, list]:  # type: ignore[type-arg]
     """The pipeline over a data set's corpus, and each question's parts and passages."""
-    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    pipe = pipeline.build(settings_over(work), progress=sys.stderr.isatty())
     pipe.retriever.embed.size = 1_000_000  # type: ignore[attr-defined]  # every sentence stays embedded across configurations
     out = []
     for _, q, golds in progress(questions, f"retrieving {label}"):
@@ -214,14 +213,15 @@ def main() -> int:
             pipe, asked = retrieved(*realtimeqa(a.realtimeqa), "RealTime QA")
         else:
             pipe, asked = retrieved(work, cal, "calibration")
-        rows = calibrate(pipe, asked, refusals=not a.realtimeqa)
-        print(json.dumps(rows) if a.json else table(rows, list(rows[0])))
+        calibrated = calibrate(pipe, asked, refusals=not a.realtimeqa)
+        print(json.dumps(calibrated) if a.json else table(calibrated, list(calibrated[0])))
         return 0
     base = Rules.measured()
     sets = [("squad", *retrieved(work, test, "SQuAD test"))] if test else []
     if a.realtimeqa:
         sets.append(("rtqa", *retrieved(*realtimeqa(a.realtimeqa), "RealTime QA")))
-    rows, first = [], {}
+    rows: list[dict[str, object]] = []
+    first: dict[str, list[Outcome]] = {}
     for label, rules in progress(list(variants(base).items()), "rules"):
         row: dict[str, object] = {"rules": label}
         for name, pipe, asked in sets:

@@ -23,14 +23,16 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from common import ROOT, table, write_jsonl
 
 from rag import corpus as C
-from rag import embed, index, retrieve
-from rag.config import Settings
+from rag import embed, index, readers, retrieve
+from rag.config import get_settings
 from rag.extractive import Extractive
 from rag.pipeline import Pipeline
 from rag.retrieve import Retriever
@@ -66,58 +68,67 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     a = ap.parse_args()
     logging.disable(logging.WARNING)
-    try:
-        import llama_index.core  # noqa: F401
-    except ImportError:
-        print("error: LlamaIndex is not installed: pip install -e '.[bench]'", file=sys.stderr)
+    questions = checked(a)
+    if isinstance(questions, str):
+        print(f"error: {questions}", file=sys.stderr)
         return 2
-    if not a.corpus.exists():
-        print(f"error: corpus {a.corpus} not found: pass --corpus", file=sys.stderr)
-        return 2
-    qpath = a.queries or (a.corpus / "queries.jsonl" if a.corpus.is_dir() else None)
-    if qpath is None or not qpath.is_file():
-        print("error: no questions: pass --queries FILE", file=sys.stderr)
-        return 2
-    questions = [r.get("text") or r.get("question") for r in map(json.loads, qpath.read_text().splitlines()) if r]
-    questions = [q for q in questions if q][: a.questions]
-
     with tempfile.TemporaryDirectory(prefix="rag-speed-") as tmp:
         source = a.corpus
         if a.docs:
-            docs = C.read(a.corpus).documents[: a.docs]
             source = Path(tmp) / "corpus.jsonl"
-            write_jsonl(source, ({"id": d.name, "title": d.title, "text": d.text} for d in docs))
-        corpus = C.read(source)
-        texts = [C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]
-        embedder = embed.load("")
-        embedder.encode(["warm up"])
+            write_jsonl(source, ({"id": d.name, "title": d.title, "text": d.text} for d in readers.read(a.corpus).documents[: a.docs]))
+        result = timed(source, Path(tmp) / "index", questions)
+    if a.json:
+        print(json.dumps(result))
+        return 0
+    ours, llama, n = result["ours"], result["llamaindex"], result["paragraphs"]
+    print(f"{n} paragraphs from {result['documents']} documents, {len(questions)} questions, top-{K}")
+    print(table([
+        {"system": "ours", "build s": ours["build_s"], "paragraphs/s": n / ours["build_s"], "query p50 ms": ours["query_p50_ms"],
+         "query p95 ms": ours["query_p95_ms"], "ask p50 ms": ours["ask_p50_ms"]},
+        {"system": "LlamaIndex", "build s": llama["build_s"], "paragraphs/s": n / llama["build_s"],
+         "query p50 ms": llama["query_p50_ms"], "query p95 ms": llama["query_p95_ms"]},
+        {"system": "model.encode alone", "build s": result["raw_encode_s"], "paragraphs/s": n / result["raw_encode_s"]},
+    ], ["system", "build s", "paragraphs/s", "query p50 ms", "query p95 ms", "ask p50 ms"]))
+    print(f"encode_efficiency {result['encode_efficiency']:.3f}")
+    return 0
 
-        t0 = time.perf_counter()
-        report = index.build(source, Path(tmp) / "index", embedder, "auto")
-        ours_build = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        embedder.model.encode(texts, batch_size=embed.BATCH, normalize_embeddings=True, convert_to_numpy=True)
-        raw_encode = time.perf_counter() - t0
-        llama, llama_build = llamaindex_build(texts, embed.bundled_model_path(), embed.BATCH)
 
-        ix = index.load(Path(tmp) / "index", embedder.name, embedder.dim)
-        retriever = Retriever(ix, embed.Cached(embedder))
-        documents = {name: d["text"] for name, d in ix.documents.items()}
-        pipe = Pipeline(retriever, Extractive(retriever.embed, retrieve.idf(ix), documents), None, Settings())
-        llama_retriever = llama.as_retriever(similarity_top_k=K)
-        ours_q, ours_ask, llama_q = [], [], []
-        for q in questions:  # alternating, each question new to every cache
-            t = time.perf_counter()
-            llama_retriever.retrieve(q)
-            llama_q.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            retriever.search(q, K)
-            ours_q.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            pipe.ask(q)
-            ours_ask.append((time.perf_counter() - t) * 1000)
+def checked(a: argparse.Namespace) -> list[str] | str:
+    """The questions to time, or what is missing to time them."""
+    try:
+        import llama_index.core  # noqa: F401
+    except ImportError:
+        return "LlamaIndex is not installed: pip install -e '.[bench]'"
+    if not a.corpus.exists():
+        return f"corpus {a.corpus} not found: pass --corpus"
+    qpath = a.queries or (a.corpus / "queries.jsonl" if a.corpus.is_dir() else None)
+    if qpath is None or not qpath.is_file():
+        return "no questions: pass --queries FILE"
+    questions = [r.get("text") or r.get("question") for r in map(json.loads, qpath.read_text().splitlines()) if r]
+    return [q for q in questions if q][: a.questions]
 
-    result = {
+
+def timed(source: Path, folder: Path, questions: list[str]) -> dict[str, Any]:
+    """Both systems built over `source` (ours into `folder`), the encoder alone, then both asked `questions`."""
+    corpus = readers.read(source)
+    texts = [C.embed_input(d, p) for d in corpus.documents for p in d.paragraphs]
+    embedder = embed.load("")
+    embedder.encode(["warm up"])
+    t0 = time.perf_counter()
+    report = index.build(source, folder, embedder, "auto")
+    ours_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    embedder.model.encode(texts, batch_size=embed.BATCH, normalize_embeddings=True, convert_to_numpy=True)
+    raw_encode = time.perf_counter() - t0
+    llama, llama_build = llamaindex_build(texts, embed.bundled_model_path(), embed.BATCH)
+    ix = index.load(folder, embedder.name, embedder.dim)
+    retriever = Retriever(ix, embed.Cached(embedder))
+    documents = {name: d["text"] for name, d in ix.documents.items()}
+    pipe = Pipeline(retriever, Extractive(retriever.embed, retrieve.idf(ix), documents), None, get_settings())
+    llama_q, ours_q, ours_ask = latencies(questions, llama.as_retriever(similarity_top_k=K).retrieve,
+                                          lambda q: retriever.search(q, K), pipe.ask)
+    return {
         "ours": {"build_s": round(ours_build, 2), "query_p50_ms": pct(ours_q, 50), "query_p95_ms": pct(ours_q, 95),
                  "ask_p50_ms": pct(ours_ask, 50), "ask_p95_ms": pct(ours_ask, 95)},
         "llamaindex": {"build_s": round(llama_build, 2), "query_p50_ms": pct(llama_q, 50), "query_p95_ms": pct(llama_q, 95)},
@@ -125,20 +136,17 @@ def main() -> int:
         "raw_encode_s": round(raw_encode, 2), "paragraphs": report.paragraphs, "documents": report.documents,
         "questions": len(questions),
     }
-    if a.json:
-        print(json.dumps(result))
-        return 0
-    n = report.paragraphs
-    print(f"{n} paragraphs from {report.documents} documents, {len(questions)} questions, top-{K}")
-    print(table([
-        {"system": "ours", "build s": ours_build, "paragraphs/s": n / ours_build, "query p50 ms": pct(ours_q, 50),
-         "query p95 ms": pct(ours_q, 95), "ask p50 ms": pct(ours_ask, 50)},
-        {"system": "LlamaIndex", "build s": llama_build, "paragraphs/s": n / llama_build,
-         "query p50 ms": pct(llama_q, 50), "query p95 ms": pct(llama_q, 95)},
-        {"system": "model.encode alone", "build s": raw_encode, "paragraphs/s": n / raw_encode},
-    ], ["system", "build s", "paragraphs/s", "query p50 ms", "query p95 ms", "ask p50 ms"]))
-    print(f"encode_efficiency {result['encode_efficiency']:.3f}")
-    return 0
+
+
+def latencies(questions: list[str], *calls: Callable[[str], object]) -> list[list[float]]:
+    """Milliseconds each call takes on each question; the calls alternate, so every question is new to every cache."""
+    out: list[list[float]] = [[] for _ in calls]
+    for q in questions:
+        for call, times in zip(calls, out):
+            t = time.perf_counter()
+            call(q)
+            times.append((time.perf_counter() - t) * 1000)
+    return out
 
 
 if __name__ == "__main__":

@@ -18,11 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, progress, table, write_jsonl
+from common import ROOT, contains, mean, progress, settings_over, table, write_jsonl
 
 from rag import pipeline
 from rag import text as T
-from rag.config import Settings
 
 CURVE = [round(0.2 + 0.05 * i, 2) for i in range(11)]
 
@@ -49,36 +48,13 @@ def main() -> int:
     work = ROOT / "index" / "bench" / "squad2"
     paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
     write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))  # same bytes: index stays fresh
-    pipe = pipeline.build(Settings(corpus_dir=work / "corpus.jsonl", index_dir=work / "index"), progress=sys.stderr.isatty())
+    pipe = pipeline.build(settings_over(work), progress=sys.stderr.isatty())
     questions = [(pid, qa) for pid, _, _, qas in paras if pid.startswith("dev-") for qa in qas]
     if a.sample:
         questions = random.Random(0).sample(questions, min(a.sample, len(questions)))
-
-    results, t0 = [], time.perf_counter()
-    for pid, qa in progress(questions, "asking"):
-        parts = T.split_question(qa["question"])
-        hits = pipe.retrieve(qa["question"], parts, 5)
-        top = max((s.score for part in parts for s in pipe.generator.score(part, hits)[:1]), default=-1.0)  # type: ignore[attr-defined]
-        answer = pipe.ask(qa["question"])
-        golds = [x["text"] for x in qa["answers"]]
-        results.append({
-            "answerable": not qa["is_impossible"], "hit@5": pid in [h.paragraph.source for h in hits],
-            "score": top, "refused": answer.refused,
-            "contains": (not answer.refused) and any(contains(answer.answer, g) for g in golds),
-        })
-    seconds = time.perf_counter() - t0
-    ans = [r for r in results if r["answerable"]]
-    una = [r for r in results if not r["answerable"]]
-    mean = lambda rs, k: sum(float(r[k]) for r in rs) / max(1, len(rs))
-    result = {
-        "questions": len(results), "answerable": len(ans), "unanswerable": len(una),
-        "hit@5": mean(results, "hit@5"), "hit@5_answerable": mean(ans, "hit@5"),
-        "refusal_rate_unanswerable": mean(una, "refused"), "false_refusal_rate": mean(ans, "refused"),
-        "containment_accuracy": mean(ans, "contains"), "seconds_per_question": seconds / max(1, len(results)),
-        "threshold": pipe.settings.refusal_threshold,
-    }
-    curve = [{"threshold": t, "refusal": sum(r["score"] < t for r in una) / max(1, len(una)),
-              "false_refusal": sum(r["score"] < t for r in ans) / max(1, len(ans))} for t in CURVE]
+    t0 = time.perf_counter()
+    results = [asked(pipe, pid, qa) for pid, qa in progress(questions, "asking")]
+    result, curve = summary(results, time.perf_counter() - t0, pipe.generator.rules.threshold)  # type: ignore[attr-defined]
     if a.json:
         print(json.dumps({"dataset": "squad2-cs224n-dev", "results": result, "curve": curve}))
         return 0
@@ -88,6 +64,34 @@ def main() -> int:
     print("refusal threshold curve (top sentence score below the threshold = refused):")
     print(table(curve, ["threshold", "refusal", "false_refusal"]))
     return 0
+
+
+def asked(pipe: pipeline.Pipeline, pid: str, qa: dict) -> dict[str, object]:  # type: ignore[type-arg]
+    """One question through the pipeline: whether its paragraph was retrieved, its best score, its answer's fate."""
+    parts = T.split_question(qa["question"])
+    hits = pipe.retrieve(qa["question"], parts, 5)
+    top = max((s.score for part in parts for s in pipe.generator.score(part, hits)[:1]), default=-1.0)  # type: ignore[attr-defined]
+    answer = pipe.ask(qa["question"])
+    golds = [x["text"] for x in qa["answers"]]
+    return {"answerable": not qa["is_impossible"], "hit@5": pid in [h.paragraph.source for h in hits],
+            "score": top, "refused": answer.refused,
+            "contains": (not answer.refused) and any(contains(answer.answer, g) for g in golds)}
+
+
+def summary(results: list[dict], seconds: float, threshold: float) -> tuple[dict[str, object], list[dict[str, float]]]:  # type: ignore[type-arg]
+    """The figures over all questions, and refusal against false refusal along `CURVE`."""
+    ans = [r for r in results if r["answerable"]]
+    una = [r for r in results if not r["answerable"]]
+    result: dict[str, object] = {
+        "questions": len(results), "answerable": len(ans), "unanswerable": len(una),
+        "hit@5": mean(results, "hit@5"), "hit@5_answerable": mean(ans, "hit@5"),
+        "refusal_rate_unanswerable": mean(una, "refused"), "false_refusal_rate": mean(ans, "refused"),
+        "containment_accuracy": mean(ans, "contains"), "seconds_per_question": seconds / max(1, len(results)),
+        "threshold": threshold,
+    }
+    curve = [{"threshold": t, "refusal": sum(r["score"] < t for r in una) / max(1, len(una)),
+              "false_refusal": sum(r["score"] < t for r in ans) / max(1, len(ans))} for t in CURVE]
+    return result, curve
 
 
 if __name__ == "__main__":

@@ -77,13 +77,14 @@ def _turns(driver: Any) -> list[dict[str, Any]]:
     return json.loads(driver.execute_script("return localStorage.getItem('rag.conversation')") or "[]")
 
 
-def test_page_asks_cites_refuses_and_follows_up(server: str, browser: Any) -> None:
+def _enter_key(browser: Any, server: str) -> None:
+    """A fresh page asks for the API key; a wrong one is named wrong, the right one hides the form."""
     from selenium.webdriver.common.by import By
 
     browser.get(server + "/")
     browser.execute_script("localStorage.clear()")
     browser.get(server + "/")
-    _wait(browser, "#api-key").send_keys("wrong-key")  # the page asks for the key; a wrong one is named wrong
+    _wait(browser, "#api-key").send_keys("wrong-key")
     browser.find_element(By.CSS_SELECTOR, "#key-form button").click()
     _wait(browser, "#key-status")
     time.sleep(0.5)
@@ -95,6 +96,11 @@ def test_page_asks_cites_refuses_and_follows_up(server: str, browser: Any) -> No
     time.sleep(0.5)
     assert not browser.find_element(By.ID, "key-form").is_displayed()
 
+
+def test_page_asks_cites_refuses_and_follows_up(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    _enter_key(browser, server)
     _ask(browser, "Which team won the 2018 Tour de France?")
     assert "Not in the corpus" in browser.find_elements(By.CSS_SELECTOR, ".turn")[-1].text
 
