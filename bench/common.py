@@ -88,6 +88,11 @@ def table(rows: Sequence[Mapping[str, object]], columns: list[str]) -> str:
     return "\n".join(out)
 
 
+def figures_table(result: Mapping[str, object]) -> str:
+    """A result's figures as a two-column table, one a row."""
+    return table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"])
+
+
 def progress(items: list, label: str):  # type: ignore[no-untyped-def,type-arg]
     """`items` with a progress bar on stderr when it is a terminal."""
     from tqdm import tqdm

@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, exact_match, f1, mean, progress, settings_over, table, write_jsonl
+from common import ROOT, contains, exact_match, f1, figures_table, mean, progress, settings_over, table, write_jsonl
 
 from rag import pipeline
 
@@ -99,7 +99,7 @@ def main() -> int:
         print(json.dumps({"dataset": "realtimeqa", "results": result, "baselines": published}))
         return 0
     print(f"RealTime QA: {result['questions']} questions, {result['documents']} articles, {result['paragraphs']} paragraphs")
-    print(table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"]))
+    print(figures_table(result))
     print()
     print(table([{"system": f"ours ({result['generator']})", "em": result["em"], "f1": result["f1"]}]
                 + [{"system": n, **v} for n, v in published.items()], ["system", "em", "f1"]))

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, contains, mean, progress, settings_over, table, write_jsonl
+from common import ROOT, contains, figures_table, mean, progress, settings_over, table, write_jsonl
 
 from rag import pipeline
 from rag import text as T
@@ -59,7 +59,7 @@ def main() -> int:
         print(json.dumps({"dataset": "squad2-cs224n-dev", "results": result, "curve": curve}))
         return 0
     print(f"SQuAD 2.0 dev half: {len(results)} questions over {len(paras)} paragraphs")
-    print(table([{"metric": k, "value": v} for k, v in result.items()], ["metric", "value"]))
+    print(figures_table(result))
     print()
     print("refusal threshold curve (top sentence score below the threshold = refused):")
     print(table(curve, ["threshold", "refusal", "false_refusal"]))
