@@ -46,7 +46,7 @@ def main() -> int:
     for q in progress(questions, "asking"):
         sent.clear()
         answer = pipe.ask(q.question)
-        rows.append({**answer.timings_ms, "bare": bare_ms(llm, list(sent)), "calls": len(sent), "refused": answer.refused})
+        rows.append({**answer.timings_ms, "bare": bare_ms(llm, sent), "calls": len(sent), "refused": answer.refused})
     result = summary(rows, pipe.generator.name)
     if a.json:
         print(json.dumps(result))

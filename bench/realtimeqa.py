@@ -87,8 +87,7 @@ def main() -> int:
         return 2
     work = ROOT / "index" / "bench" / "realtimeqa"
     gold_doc = corpus(a.data_dir, work / "corpus.jsonl")
-    pipe = pipeline.build(settings_over(work, llm=a.llm),
-                          progress=sys.stderr.isatty())
+    pipe = pipeline.build(settings_over(work, llm=a.llm), progress=sys.stderr.isatty())
     questions, nota = chosen(a, qa_path)
     t0 = time.perf_counter()
     rows = [asked(pipe, q, gold_doc, nota) for q in progress(questions, "asking")]
