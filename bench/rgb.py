@@ -68,6 +68,16 @@ def cases(rows: list[dict], embed_fn: embed.Cached) -> list[tuple[str, list[str]
     return out
 
 
+def load(path: Path) -> tuple[embed.Cached, dict[str, float], list[tuple[str, list[str], list[Hit], list[str]]]]:
+    """The embedder, the passages' idf, and the `cases` of the questions in `path` (en_fact.json)."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    embed_fn = embed.Cached(embed.load(), 1_000_000)
+    texts = sorted({p for r in rows for p in r["positive"] + r["negative"]})
+    df = Counter(s for t in texts for s in set(T.stems(t)))
+    idf = {s: math.log(1 + (len(texts) - c + 0.5) / (c + 0.5)) for s, c in df.items()}
+    return embed_fn, idf, cases(rows, embed_fn)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("rgb_dir", type=Path, help="folder with en_fact.json")
@@ -78,12 +88,7 @@ def main() -> int:
     if not path.is_file():
         print(f"error: {path} not found", file=sys.stderr)
         return 2
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    embed_fn = embed.Cached(embed.load(), 1_000_000)
-    texts = sorted({p for r in rows for p in r["positive"] + r["negative"]})
-    df = Counter(s for t in texts for s in set(T.stems(t)))
-    idf = {s: math.log(1 + (len(texts) - c + 0.5) / (c + 0.5)) for s, c in df.items()}
-    asked = cases(rows, embed_fn)
+    embed_fn, idf, asked = load(path)
     configs = variants(Rules.measured()) if a.ablate else {name: make() for name, make in PRESETS.items()}
     out, first = [], None
     for label, rules in progress(list(configs.items()), "rules"):

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     # openai (any OpenAI-compatible server at OPENAI_BASE_URL); empty: openai when OPENAI_* is set, else extractive
     llm: str = ""
     llm_design: str = "evidence"  # how an LLM answers: free | evidence | judge (see BENCHMARKS.md)
+    llm_check: bool = False  # evidence and judge designs: refuse also when the model says no to the ranker's best sentence
     model_path: Path = ROOT / "models" / local.MODEL_FILE
     llm_threads: int = Field(default_factory=local.cores)
     llm_context: int = 4096  # tokens per request for the local model

@@ -6,7 +6,8 @@
     the sentences it accepts, verbatim.
 
 Both refuse when the ranker refuses (its threshold is calibrated on public data), so a refusal
-stays a refusal, and both hand the ranker's verbatim answer on for when the model's does not verify.
+stays a refusal; with `check` (off by default), also when the model says the ranker's best sentence
+does not state the answer. Both hand the ranker's verbatim answer on for when the model's does not verify.
 """
 
 from __future__ import annotations
@@ -40,8 +41,12 @@ def candidates(ranker: Extractive, parts: Sequence[str], hits: list[Hit], most: 
         for ranking in ranked:
             if i < len(ranking) and len(out) < most:
                 x = ranking[i]
-                out.setdefault((x.n, x.sentence.start), Candidate(x.n, x.sentence, hits[x.n - 1].paragraph.title))
+                out.setdefault((x.n, x.sentence.start), _candidate(x.n, x.sentence, hits))
     return list(out.values())
+
+
+def _candidate(n: int, sentence: Sentence, hits: list[Hit]) -> Candidate:
+    return Candidate(n, sentence, hits[n - 1].paragraph.title)
 
 
 def to_hits(reply: str, evidence: list[Candidate]) -> str:
@@ -66,13 +71,41 @@ class _OnRanker:
     design = ""
     most = 6
 
-    def __init__(self, llm: OpenAICompatible, ranker: Extractive, prompts_dir: Path) -> None:
-        self.llm, self.ranker, self.prompts_dir = llm, ranker, prompts_dir
+    def __init__(self, llm: OpenAICompatible, ranker: Extractive, prompts_dir: Path, check: bool = False) -> None:
+        self.llm, self.ranker, self.prompts_dir, self.check = llm, ranker, prompts_dir, check
         self.name = f"{llm.name} ({self.design})"
         self.complete, self.take_timings = llm.complete, llm.take_timings
 
     def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
         raise NotImplementedError
+
+    def screened(self, question: str, parts: Sequence[str], hits: list[Hit]) -> Draft | None:
+        """The ranker's answer, or None to refuse: when the ranker refuses, or (with `check`) when the model
+        says no to the ranker's best sentence for every part of the question.
+
+        The ranker's threshold lets near misses through, sentences that hold the question's words but
+        not the detail asked. On SQuAD 2.0 the model's no to the best sentence turns down more of them
+        than a higher threshold would at the same cost in answers; on RGB's terse news questions it
+        turns down fewer, and more right answers, so it is off by default (BENCHMARKS.md).
+        """
+        offline = self.ranker.generate(question, parts, hits)
+        if offline.refused or (self.check and not self._confirmed(question, parts, hits)):
+            return None
+        return offline
+
+    def _confirmed(self, question: str, parts: Sequence[str], hits: list[Hit]) -> bool:
+        for part in parts:
+            best = self.ranker.score(part, hits)[:1]
+            if best and self.accepts(question if len(parts) == 1 else part, _candidate(best[0].n, best[0].sentence, hits)):
+                return True
+        return False
+
+    def accepts(self, question: str, c: Candidate) -> bool:
+        """Whether the model says that sentence `c` states the answer to `question`."""
+        text = prompts.render(self.prompts_dir, "judge", question=question, title=prompts.quote(c.title),
+                              sentence=prompts.quote(c.sentence.text))
+        reply = self.llm.complete([{"role": "user", "content": text}], max_tokens=3)
+        return reply.strip().lower().startswith("yes")
 
 
 class EvidenceFirst(_OnRanker):
@@ -88,8 +121,8 @@ class EvidenceFirst(_OnRanker):
         ]
 
     def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
-        offline = self.ranker.generate(question, parts, hits)
-        if offline.refused:
+        offline = self.screened(question, parts, hits)
+        if offline is None:
             return Draft(REFUSAL, True, self.name)
         evidence = candidates(self.ranker, parts, hits, self.most)
         reply = self.llm.complete(self.messages(question, evidence), on_token)
@@ -105,8 +138,7 @@ class Judge(_OnRanker):
     most = 4
 
     def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
-        offline = self.ranker.generate(question, parts, hits)
-        if offline.refused:
+        if self.screened(question, parts, hits) is None:
             return Draft(REFUSAL, True, self.name)
         accepted = [c for c in candidates(self.ranker, parts, hits, self.most) if self.accepts(question, c)][:3]
         if not accepted:
@@ -115,12 +147,6 @@ class Judge(_OnRanker):
         if on_token:
             on_token(text)
         return Draft(text, False, self.name, verbatim=text)
-
-    def accepts(self, question: str, c: Candidate) -> bool:
-        text = prompts.render(self.prompts_dir, "judge", question=question, title=prompts.quote(c.title),
-                              sentence=prompts.quote(c.sentence.text))
-        reply = self.llm.complete([{"role": "user", "content": text}], max_tokens=3)
-        return reply.strip().lower().startswith("yes")
 
 
 DESIGNS: dict[str, type[_OnRanker] | None] = {"free": None, "evidence": EvidenceFirst, "judge": Judge}  # RAG_LLM_DESIGN; free: llm.OpenAICompatible itself

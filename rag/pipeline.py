@@ -258,4 +258,4 @@ def llm_generator(s: Settings, ranker: Extractive) -> Generator:
         llm = OpenAICompatible(s.llm_model, s.prompts_dir, s.openai_base_url, s.openai_api_key, s.llm_timeout,
                                s.llm_retries, max_tokens=s.llm_max_tokens)
     design = DESIGNS[s.llm_design]
-    return llm if design is None else design(llm, ranker, s.prompts_dir)
+    return llm if design is None else design(llm, ranker, s.prompts_dir, s.llm_check)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import ROOT
+from rag import pipeline
+from rag.config import ROOT, Settings
 from rag.errors import LLMBadResponse, LLMError, LLMTimeout
 from rag.evidence import EvidenceFirst, Judge, candidates
 from rag.generate import REFUSAL
@@ -130,9 +131,9 @@ def test_passage_cannot_break_the_fence(pipe: Pipeline) -> None:
     assert "<<<" not in text and ">>>" not in text and "[1]" not in text
 
 
-def _design(pipe: Pipeline, fake: fake_llm.FakeLLM, design: type) -> Pipeline:
+def _design(pipe: Pipeline, fake: fake_llm.FakeLLM, design: type, check: bool = False) -> Pipeline:
     gen = OpenAICompatible("test-model", ROOT / "prompts", fake.url, "k", timeout=5, retries=0)
-    return Pipeline(pipe.retriever, design(gen, pipe.generator, ROOT / "prompts"), None, pipe.settings)
+    return Pipeline(pipe.retriever, design(gen, pipe.generator, ROOT / "prompts", check), None, pipe.settings)
 
 
 def test_evidence_first_sees_sentences_and_its_markers_name_their_passages(pipe: Pipeline, llm: fake_llm.FakeLLM) -> None:
@@ -167,3 +168,37 @@ def test_judge_answers_with_the_sentences_it_accepts(pipe: Pipeline, llm: fake_l
     llm.enqueue(*[("text", r) for r in replies])
     a = _design(pipe, llm, Judge).ask(Q)
     assert not a.refused and "Belarus" in a.answer and len(llm.received) == Judge.most
+
+
+@pytest.mark.parametrize("design", [EvidenceFirst, Judge])
+def test_with_the_check_a_no_to_the_best_sentence_is_a_refusal(pipe: Pipeline, llm: fake_llm.FakeLLM, design: type) -> None:
+    llm.enqueue(("text", "No."))
+    a = _design(pipe, llm, design, check=True).ask(Q)
+    asked = llm.received[0]["messages"][-1]["content"]
+    best = pipe.generator.score(Q, pipe.retriever.search(Q, 5))[0].sentence.text  # type: ignore[attr-defined]
+    assert a.refused and len(llm.received) == 1 and Q in asked and best in asked
+
+
+def test_with_the_check_a_yes_lets_the_model_answer(pipe: Pipeline, llm: fake_llm.FakeLLM) -> None:
+    llm.enqueue(("text", "Yes"), ("text", "Units came from Belarus and Armenia [1]."))
+    a = _design(pipe, llm, EvidenceFirst, check=True).ask(Q)
+    assert not a.refused and len(llm.received) == 2 and "Belarus" in a.answer and a.claims[0].supported
+
+
+def test_each_part_of_a_question_is_checked_until_one_is_accepted(pipe: Pipeline, llm: fake_llm.FakeLLM) -> None:
+    question = "Which countries sent units to the CSTO force in Kazakhstan, and who asked for the force?"
+    llm.enqueue(("text", "no"), ("text", "yes"), ("text", "Units came from Belarus and Armenia [1]."))
+    a = _design(pipe, llm, EvidenceFirst, check=True).ask(question)
+    checked = [body["messages"][-1]["content"] for body in llm.received[:2]]
+    assert not a.refused and len(llm.received) == 3
+    assert "Question: Which countries sent units" in checked[0] and "Question: who asked for the force?" in checked[1]
+
+
+def test_the_check_is_off_by_default_and_rag_llm_check_turns_it_on(pipe: Pipeline, llm: fake_llm.FakeLLM,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    over = {"llm": "openai", "openai_base_url": llm.url, "llm_design": "evidence"}
+    assert not pipeline.llm_generator(pipe.settings.model_copy(update=over), pipe.generator).check  # type: ignore[arg-type, attr-defined]
+    monkeypatch.setenv("RAG_LLM_CHECK", "true")
+    over["llm_check"] = Settings().llm_check  # type: ignore[call-arg, assignment]
+    gen = pipeline.llm_generator(pipe.settings.model_copy(update=over), pipe.generator)  # type: ignore[arg-type]
+    assert isinstance(gen, EvidenceFirst) and gen.check

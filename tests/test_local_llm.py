@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag import local, pipeline
+from rag import evidence, local, pipeline
 from rag.config import ROOT, Settings
 from rag.errors import LLMError
 from rag.pipeline import Pipeline
+from rag.retrieve import Sentence
 from tests.conftest import rag_serve
 
 MODEL = ROOT / "models" / local.MODEL_FILE
@@ -64,6 +65,20 @@ def test_answers_with_verified_citations_and_refuses(local_pipe: Pipeline) -> No
     doc = local_pipe.retriever.index.documents[a.citations[0].source]["text"]
     assert doc[a.citations[0].start : a.citations[0].end] == a.citations[0].quote
     assert local_pipe.ask(ABSENT).refused
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.parametrize("sentence,states", [
+    ("The footbridge over the canal is painted bright red.", True),
+    ("The footbridge over the canal was opened by the mayor in 1990.", False),
+])
+def test_the_model_tells_a_sentence_that_answers_from_one_that_only_shares_the_words(
+        local_pipe: Pipeline, sentence: str, states: bool) -> None:
+    check = local_pipe.generator
+    assert isinstance(check, evidence.EvidenceFirst)
+    c = evidence.Candidate(1, Sentence(0, len(sentence), sentence), "The town's bridges")
+    assert check.accepts("What colour is the footbridge over the canal?", c) is states
 
 
 @needs_model
