@@ -75,6 +75,12 @@ def contains(prediction: str, gold: str) -> float:
     return float(bool(g) and f" {g} " in f" {normalize(prediction)} ")
 
 
+def in_passages(hits: Sequence, golds: Sequence[str]) -> bool:  # type: ignore[type-arg]
+    """Whether a gold answer is in the retrieved passages of `hits`: whether the question is answerable from them."""
+    given = " ".join(h.paragraph.text for h in hits)
+    return any(contains(given, g) for g in golds)
+
+
 def mean(rows: list[dict], key: str) -> float:  # type: ignore[type-arg]
     """The mean of `key` over `rows` (booleans count as 0 and 1), 0 when there are none."""
     return sum(float(r[key]) for r in rows) / max(1, len(rows))

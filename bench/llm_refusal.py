@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import rgb
-from common import contains, table
+from common import contains, in_passages, table
 from rules import retrieved, squad
 
 from rag import local
@@ -54,9 +54,8 @@ def questions(data: Path, from_rgb: bool) -> tuple[Extractive, list]:  # type: i
         pipe, asked = retrieved(work, test, "SQuAD test")
         return pipe.generator, asked  # type: ignore[return-value]
     embed_fn, idf, cases = rgb.load(data / "en_fact.json")
-    given = lambda hits, golds: any(contains(" ".join(h.paragraph.text for h in hits), g) for g in golds)  # noqa: E731
     return (Extractive(embed_fn, idf, rules=PRESETS[get_settings().rules]()),
-            [(q, parts, hits, golds if given(hits, golds) else []) for q, parts, hits, golds in cases])
+            [(q, parts, hits, golds if in_passages(hits, golds) else []) for q, parts, hits, golds in cases])
 
 
 def drawn(ranker: Extractive, asked: list) -> dict[str, list]:  # type: ignore[type-arg]
@@ -64,7 +63,7 @@ def drawn(ranker: Extractive, asked: list) -> dict[str, list]:  # type: ignore[t
     kinds: dict[str, list] = {"unanswerable": [], "answerable": []}  # type: ignore[type-arg]
     for q, parts, hits, golds in asked:
         draft = ranker.generate(q, parts, hits)
-        if draft.refused or (golds and not any(contains(" ".join(h.paragraph.text for h in hits), g) for g in golds)):
+        if draft.refused or (golds and not in_passages(hits, golds)):
             continue
         top = max((x.score for part in parts for x in ranker.score(part, hits)[:1]), default=0.0)
         kinds["answerable" if golds else "unanswerable"].append((q, parts, hits, golds, draft.text, top))
@@ -130,7 +129,8 @@ def main() -> int:
     seconds = round((time.monotonic() - started) / max(len(items), 1), 1)
     rows = [summary(a.design, kind, [(row, reply) for (k, row), reply in zip(items, replies) if k == kind], seconds)
             for kind in sample]
-    rows[0]["threshold instead"] = stricter(sample, int(rows[1]["turned down"]))  # type: ignore[call-overload]
+    kind = {str(row["kind"]): row for row in rows}
+    kind["unanswerable"]["threshold instead"] = stricter(sample, int(kind["answerable"]["turned down"]))  # type: ignore[call-overload]
     print(json.dumps(rows) if a.json else table(rows, list(dict.fromkeys(k for row in rows for k in row))))
     return 0
 

@@ -36,7 +36,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from common import ROOT, contains, progress, settings_over, table, write_jsonl
+from common import ROOT, contains, in_passages, progress, settings_over, table, write_jsonl
 
 from rag import answer_types, pipeline
 from rag import text as T
@@ -120,8 +120,7 @@ def judge(answerer: Extractive, asked: list) -> list[Outcome]:  # type: ignore[t
     for q, parts, hits, golds in asked:
         top = max((s.score for part in parts for s in answerer.score(part, hits)[:1]), default=-9.0)
         text = answerer.generate(q, parts, hits).text
-        given = " ".join(h.paragraph.text for h in hits)
-        out.append(Outcome(top, any(contains(given, g) for g in golds), any(contains(text, g) for g in golds),
+        out.append(Outcome(top, in_passages(hits, golds), any(contains(text, g) for g in golds),
                            len(T.words(MARKER.sub("", text)))))
     return out
 
