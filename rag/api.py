@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rag import errors, ingest, middleware, readers
 from rag.config import Settings, get_settings
-from rag.pipeline import Answer, Pipeline
+from rag.pipeline import NOT_BLANK, Answer, Pipeline
 
 log = logging.getLogger("rag.api")
 
@@ -37,7 +37,7 @@ def request_models(s: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
 
     class AskRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=r"\S", description="The question.")
+        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=NOT_BLANK, description="The question.")
         history: list[Turn] | None = Field(None, max_length=s.max_history_turns,
                                            description="Earlier turns, oldest first, for follow-up questions.")
         k: int | None = Field(None, ge=1, le=s.max_k, description="Passages to retrieve.")
@@ -45,7 +45,7 @@ def request_models(s: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
 
     class SearchRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=r"\S")
+        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=NOT_BLANK)
         k: int = Field(5, ge=1, le=s.max_k)
 
     return AskRequest, SearchRequest

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,13 +59,25 @@ def test_unknown_ids_are_404(client: TestClient, path: str) -> None:
 
 
 @pytest.mark.parametrize("body,fragment", [
-    ({"question": ""}, "question"), ({"question": "   "}, "empty"), ({"question": "x" * 2001}, "at most 2000"),
+    ({"question": ""}, "question"), ({"question": "   "}, "empty"), ({"question": "\x1d\x1d"}, "empty"), ({"question": "x" * 2001}, "at most 2000"),
     ({"question": "hi", "k": 0}, "k"), ({"question": "hi", "k": 500}, "k: Input should be less than or equal to 50"), ({"question": 5}, "string"),
     ({}, "required"), ({"question": "hi", "history": [{"role": "robot", "content": "x"}]}, "role"),
 ])
 def test_bad_input_gets_422_with_message(client: TestClient, body: dict, fragment: str) -> None:  # type: ignore[type-arg]
     r = client.post("/ask", json=body)
     assert r.status_code == 422 and fragment in r.json()["detail"]
+
+
+# What JSON Schema (ECMA-262) means by \s, which is what a client or a schema-driven tester reads in the pattern.
+ECMA_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def test_the_schema_calls_blank_what_the_pipeline_calls_blank(client: TestClient) -> None:
+    pattern = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]["properties"]["question"]["pattern"]
+    as_ecma = re.compile(pattern.replace("\\s", ECMA_SPACE).replace("\\S", f"[^{ECMA_SPACE}]"))
+    blank = [chr(c) for c in range(0x3000 + 1) if chr(c).isspace()]  # what str.strip() removes
+    assert blank and not [c for c in blank if as_ecma.search(c)]
+    assert all(as_ecma.search(q) for q in ("a", "é", "?", " \x1dWho? "))
 
 
 def test_malformed_and_oversized_bodies(client: TestClient) -> None:
