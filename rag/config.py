@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = 30.0  # seconds per request
     llm_retries: int = 2  # retries on 429, 5xx and connection errors, with backoff
-    openai_api_key: str = Field("", validation_alias=AliasChoices("OPENAI_API_KEY"))
-    openai_base_url: str = Field("", validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    openai_api_key: str = Field(default="", validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_base_url: str = Field(default="", validation_alias=AliasChoices("OPENAI_BASE_URL"))
     fallback: str = ""  # "extractive": answer offline when the LLM fails
     # API
     api_key: str = ""  # when set, every endpoint but /health needs Authorization: Bearer <key>
@@ -72,4 +72,4 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()  # type: ignore[call-arg]  # the OPENAI_* fields are read from the environment
+    return Settings()

@@ -37,6 +37,8 @@ class Handler(BaseHTTPRequestHandler):
         fake = self.server.fake
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
         fake.received.append(body)
+        kind: str
+        value: Any
         kind, value = fake.replies.pop(0) if fake.replies else ("status", 500)
         if kind == "slow":
             time.sleep(value)

@@ -48,9 +48,9 @@ def test_every_corpus_fault_is_named_and_nothing_else_is_lost(embedder: embed.Se
         (folder / "empty.txt").write_text("")
         (folder / "binary.txt").write_bytes(bytes(range(256)) * 64)
         (folder / "latin1.txt").write_bytes("Caf\xe9 au lait, a long enough line of text here.".encode("latin-1"))
-        with open(folder / "huge.txt", "w") as f:  # 50 MB of text
+        with open(folder / "huge.txt", "w") as out:  # 50 MB of text
             line = "A sentence of an enormous file that nobody should index as one article.\n"
-            f.write(line * (50 * 2**20 // len(line) + 1))
+            out.write(line * (50 * 2**20 // len(line) + 1))
         os.symlink(folder, folder / "loop")
         secret = folder / "secret.txt"
         secret.write_text("Title\n\nA paragraph nobody may read, which is long enough to keep.\n")

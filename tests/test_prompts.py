@@ -32,8 +32,10 @@ def test_quote_neutralises_fences_and_forged_markers() -> None:
 
 
 def test_the_shipped_templates_render() -> None:
-    for name, values in [("system", {"refusal": "R"}), ("passage", {"n": 1, "source": "s", "title": "t", "text": "x"}),
-                         ("answer", {"passages": "P", "question": "Q"}), ("condense", {"previous": "H", "question": "Q"}),
-                         ("evidence_system", {"refusal": "R"}), ("evidence", {"evidence": "E", "question": "Q"}),
-                         ("judge", {"question": "Q", "title": "T", "sentence": "S"})]:
+    cases: list[tuple[str, dict[str, object]]] = [
+        ("system", {"refusal": "R"}), ("passage", {"n": 1, "source": "s", "title": "t", "text": "x"}),
+        ("answer", {"passages": "P", "question": "Q"}), ("condense", {"previous": "H", "question": "Q"}),
+        ("evidence_system", {"refusal": "R"}), ("evidence", {"evidence": "E", "question": "Q"}),
+        ("judge", {"question": "Q", "title": "T", "sentence": "S"})]
+    for name, values in cases:
         assert "{{" not in prompts.render(ROOT / "prompts", name, **values)
