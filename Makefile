@@ -7,6 +7,8 @@ PYTHON ?= python3
 .PHONY: setup setup-llm setup-browser run test lint eval serve bench-setup clean
 
 $(STAMP): pyproject.toml requirements.lock
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
+	  echo "warning: $$free GB free here; the packages take 2.2 GB and the local model 1.1 GB more" >&2
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0          # the CPU build; must come before sentence-transformers
