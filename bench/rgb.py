@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +29,7 @@ from rag import embed
 from rag import text as T
 from rag.corpus import Paragraph
 from rag.extractive import PRESETS, Extractive, Rules
-from rag.retrieve import Hit
+from rag.retrieve import Hit, counted_idf
 
 K = 5
 
@@ -73,9 +71,7 @@ def load(path: Path) -> tuple[embed.Cached, dict[str, float], list[tuple[str, li
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     embed_fn = embed.Cached(embed.load(), 1_000_000)
     texts = sorted({p for r in rows for p in r["positive"] + r["negative"]})
-    df = Counter(s for t in texts for s in set(T.stems(t)))
-    idf = {s: math.log(1 + (len(texts) - c + 0.5) / (c + 0.5)) for s, c in df.items()}
-    return embed_fn, idf, cases(rows, embed_fn)
+    return embed_fn, counted_idf(texts), cases(rows, embed_fn)
 
 
 def main() -> int:

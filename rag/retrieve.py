@@ -5,6 +5,7 @@ Nothing here is about sentences beyond splitting a hit into them; scoring them i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -112,12 +113,15 @@ class Retriever:
 def idf(index: Index) -> dict[str, float]:
     """Inverse document frequency of each stem: from the build's BM25 postings, or counted over the paragraphs
     when the store keeps its own lexical index (Milvus)."""
-    n = max(1, len(index.paragraphs))
     if index.bm25 is None:
-        counts: dict[str, int] = {}
-        for p in index.paragraphs:
-            for tok in set(T.stems(p.text)):
-                counts[tok] = counts.get(tok, 0) + 1
-        return {tok: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for tok, c in counts.items()}
+        return counted_idf([p.text for p in index.paragraphs])
+    n = max(1, len(index.paragraphs))
     df = np.diff(index.bm25.scores["indptr"])
     return {tok: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}
+
+
+def counted_idf(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse document frequency of each stem, counted over `texts` (BM25's formula)."""
+    n = max(1, len(texts))
+    counts = Counter(tok for t in texts for tok in set(T.stems(t)))
+    return {tok: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for tok, c in counts.items()}
