@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from rag.errors import RagError
 
 BATCH = 64
+T = TypeVar("T")
 
 
 class Embedder(Protocol):
@@ -47,7 +49,7 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))  # every core unless told
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model = _quietly(lambda: SentenceTransformer(str(path), device="cpu", local_files_only=True))
         self.name = name
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one encode at a time: the model already uses every core
@@ -60,6 +62,20 @@ class SentenceTransformerEmbedder:
                 texts, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _quietly(load: Callable[[], T]) -> T:
+    """Run `load` without transformers' "Loading weights" bar: a load takes a second, and the bar
+    would fill the start of every answer and every log."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 class Cached:
