@@ -25,11 +25,11 @@ app = typer.Typer(
 )
 out, err = render.out, render.err
 
-Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) [env RAG_CORPUS_DIR; default seeds/].")]
-IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder [env RAG_INDEX_DIR; default index/].")]
+Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) \\[env RAG_CORPUS_DIR; default seeds/].")]
+IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder \\[env RAG_INDEX_DIR; default index/].")]
 K = Annotated[int, typer.Option("-k", "--k", help="Passages to retrieve.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-Llm = Annotated[str | None, typer.Option("--llm", help=f"Who answers: {', '.join(ANSWERERS)} (local: the bundled model, after `make setup-llm`; openai: OPENAI_BASE_URL) [env RAG_LLM; default extractive, or openai when OPENAI_* is set].")]
+Llm = Annotated[str | None, typer.Option("--llm", help=f"Who answers: {', '.join(ANSWERERS)} (local: the bundled model, after `make setup-llm`; openai: OPENAI_BASE_URL) \\[env RAG_LLM; default extractive, or openai when OPENAI_* is set].")]
 
 
 def settings(corpus: Path | None, index: Path | None, llm: str | None = None) -> Settings:
@@ -49,7 +49,7 @@ def index_cmd(
     corpus: Corpus = None,
     index: IndexDir = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every dropped block, to audit the cleaning.")] = False,
-    kind: Annotated[str | None, typer.Option(help=f"FAISS index: {', '.join(KINDS)} (auto: IVF above 100,000 paragraphs) [env RAG_INDEX_KIND].")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"FAISS index: {', '.join(KINDS)} (auto: IVF above 100,000 paragraphs) \\[env RAG_INDEX_KIND].")] = None,
 ) -> None:
     """Build or update the index: only paragraphs whose text changed are embedded again."""
     from rag import embed
@@ -109,9 +109,11 @@ def ask(
 
     try:
         p = pipeline.build(settings(corpus, index, llm))
-        questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
-        for q in questions:
-            if q:
+        if question != "-":
+            render.answer(p.ask(question, k=k).to_dict(), as_json)
+            return
+        for q in (line.strip() for line in sys.stdin):
+            if q:  # a blank line between questions is no question
                 render.answer(p.ask(q, k=k).to_dict(), as_json)
     except RagError as e:
         fail(e)
@@ -260,7 +262,7 @@ def model_setup() -> None:
 
 @model_app.command("serve")
 def model_serve(
-    threads: Annotated[int | None, typer.Option(help="CPU threads [env RAG_LLM_THREADS; default: the cores available].")] = None,
+    threads: Annotated[int | None, typer.Option(help="CPU threads \\[env RAG_LLM_THREADS; default: the cores available].")] = None,
 ) -> None:
     """Run the local model's OpenAI-compatible server alone, for any OpenAI client; Ctrl-C stops it."""
     import time

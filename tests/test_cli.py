@@ -34,15 +34,17 @@ def test_search_json_ranks_the_csto_paragraph_first(settings: Settings) -> None:
 
 
 def test_ask_batch_reads_stdin(settings: Settings) -> None:
-    r = _rag(settings, "ask", "--json", "-", stdin="What percentage of Kazakhstan's people belong to the Russian minority?\nWhich team won the 2018 Tour de France?\n")
+    r = _rag(settings, "ask", "--json", "-", stdin="What percentage of Kazakhstan's people belong to the Russian minority?\n\nWhich team won the 2018 Tour de France?\n")
     assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no model-loading bar or warning ahead of the answers
     first, second = (json.loads(line) for line in r.stdout.splitlines())
     assert "20%" in first["answer"] and first["citations"][0]["source"].startswith("001_")
     assert second["refused"] and second["citations"] == []
 
 
-def test_empty_question_is_a_clear_error(settings: Settings) -> None:
-    r = _rag(settings, "ask", "  ")
+@pytest.mark.parametrize("question", ["  ", ""])
+def test_empty_question_is_a_clear_error(settings: Settings, question: str) -> None:
+    r = _rag(settings, "ask", question)
     assert r.returncode == 2 and "error: the question is empty" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -68,3 +70,20 @@ def test_chat_in_a_terminal_answers_a_follow_up(settings: Settings) -> None:
     read_until(b"Sources", 60)
     os.waitpid(pid, 0)
     assert b"Xi Jinping" in out and b"Sources" in out
+
+
+@pytest.mark.parametrize(("command", "names"), [
+    (["ask"], ["RAG_LLM;", "RAG_CORPUS_DIR;", "RAG_INDEX_DIR;"]),
+    (["index"], ["RAG_INDEX_KIND]"]),
+    (["model", "serve"], ["RAG_LLM_THREADS;"]),
+])
+def test_help_names_the_environment_variable_of_each_option(command: list[str], names: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    r = CliRunner().invoke(app, [*command, "--help"], terminal_width=200)
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    for name in names:
+        assert f"[env {name}" in text, text
