@@ -202,10 +202,11 @@ def add(
             except OSError as e:
                 failed += 1
                 err.print(f"error: {path}: cannot be read ({e.strerror or e})", markup=False)
-            except RagError as e:
+            except RagError as e:  # its message names the file
                 failed += 1
-                err.print(f"error: {path}: {e}", markup=False)
-        _reindex(s)
+                err.print(f"error: {e}", markup=False)
+        if added:
+            _reindex(s)
     except RagError as e:
         fail(e)
     for a in added:

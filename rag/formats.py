@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import re
 from dataclasses import replace
 
@@ -88,6 +89,7 @@ def pdf(name: str, raw: bytes) -> tuple[C.Document | None, str]:
     """A PDF's text, a page at a time; each paragraph carries the number of the page it starts on."""
     from pypdf import PdfReader
 
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged file is reported as a problem, not as pypdf's log lines
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:

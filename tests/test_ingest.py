@@ -178,6 +178,7 @@ def test_api_adds_answers_from_and_removes_a_document(ingest_settings: Settings)
     assert again.retriever.index.manifest["store"]["name"] == ingest_settings.store
 
 
+@pytest.mark.slow
 def test_cli_add_then_ask_cites_the_page_with_its_date(corpus_copy: Path, tmp_path: Path) -> None:
     page = tmp_path / "ferry.html"
     page.write_text(PAGE)
@@ -193,6 +194,17 @@ def test_cli_add_then_ask_cites_the_page_with_its_date(corpus_copy: Path, tmp_pa
                              capture_output=True, text=True, timeout=300)
     assert removed.returncode != 0 and "removed added/ferry.html" in removed.stdout and "nope.txt" in removed.stderr
     assert "Traceback" not in added.stderr + asked.stderr + removed.stderr
+
+
+@pytest.mark.slow
+def test_cli_add_names_each_unusable_file_once_and_leaves_the_index_alone(corpus_copy: Path, tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "torn.pdf").write_bytes(b"%PDF-1.4\nthis is not a pdf")
+    env = {**os.environ, "RAG_CORPUS_DIR": str(corpus_copy), "RAG_INDEX_DIR": str(tmp_path / "index")}
+    r = subprocess.run([sys.executable, "-m", "rag", "add", str(tmp_path / "empty.txt"), str(tmp_path / "torn.pdf")],
+                       env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and r.stdout == "" and not (tmp_path / "index").exists()
+    assert r.stderr.splitlines() == ["error: empty.txt: empty file", "error: torn.pdf: broken PDF (PdfStreamError)"]
 
 
 @pytest.fixture
