@@ -109,12 +109,10 @@ def ask(
 
     try:
         p = pipeline.build(settings(corpus, index, llm))
-        if question != "-":
-            render.answer(p.ask(question, k=k).to_dict(), as_json)
-            return
-        for q in (line.strip() for line in sys.stdin):
-            if q:  # a blank line between questions is no question
-                render.answer(p.ask(q, k=k).to_dict(), as_json)
+        # from standard input a blank line between questions is no question; an empty argument is one, and an error
+        questions = (line.strip() for line in sys.stdin if line.strip()) if question == "-" else iter([question])
+        for q in questions:
+            render.answer(p.ask(q, k=k).to_dict(), as_json)
     except RagError as e:
         fail(e)
 

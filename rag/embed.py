@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
 from rag.errors import RagError
 
 BATCH = 64
-T = TypeVar("T")
 
 
 class Embedder(Protocol):
@@ -49,7 +49,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))  # every core unless told
-        self.model = _quietly(lambda: SentenceTransformer(str(path), device="cpu", local_files_only=True))
+        with _no_loading_bar():
+            self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.name = name
         self.dim = int(self.model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()  # one encode at a time: the model already uses every core
@@ -64,15 +65,16 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _quietly(load: Callable[[], T]) -> T:
-    """Run `load` without transformers' "Loading weights" bar: a load takes a second, and the bar
+@contextmanager
+def _no_loading_bar() -> Iterator[None]:
+    """transformers' "Loading weights" bar off while a model loads: a load takes a second, and the bar
     would fill the start of every answer and every log."""
     from transformers.utils import logging as hf_logging
 
     shown = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
     try:
-        return load()
+        yield
     finally:
         if shown:
             hf_logging.enable_progress_bar()
