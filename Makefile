@@ -1,4 +1,5 @@
-# `make run`: set up and start a chat over the corpus.  `make test`: set up (the local LLM too) and run every check.
+# `make run`: set up and start a chat over the corpus.  `make test`: set up (the local LLM too) and run every check
+# (ruff, mypy, lint-imports: the direction of imports between rag's homes, then pytest).
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -37,11 +38,13 @@ setup-browser:
 test: setup-llm setup-browser
 	$(BIN)/ruff check rag tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check rag tests bench eval
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 eval: setup
 	$(BIN)/rag eval --out eval/last

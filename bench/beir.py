@@ -18,8 +18,9 @@ from pathlib import Path
 
 from common import cached_index, progress, table
 
-from rag import embed, index, store
-from rag.retrieve import Retriever
+from rag import index
+from rag.answer.retrieve import Retriever
+from rag.index import embed, store
 
 # name -> (mode, fusion weights): the plain modes and the fusion variants worth trying
 VARIANTS: dict[str, tuple[str, dict[str, float]]] = {

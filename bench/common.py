@@ -15,8 +15,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import embed, index  # noqa: E402
+from rag import index  # noqa: E402
 from rag.config import Settings, get_settings  # noqa: E402
+from rag.index import embed  # noqa: E402
 
 
 def cached_index(corpus: Path, name: str, index_dir: Path | None = None,

@@ -24,7 +24,7 @@ from typing import Any
 
 from common import progress, table
 
-from rag import pipeline
+from rag.answer import pipeline
 from rag.config import get_settings
 from rag.evaluate import DEFAULT_SET, SPLITS, load_set
 

@@ -37,11 +37,11 @@ import rgb
 from common import contains, in_passages, table
 from rules import retrieved, squad
 
-from rag import local
+from rag.answer import local_server
+from rag.answer.designs import EvidenceFirst, Judge, candidates
+from rag.answer.extractive import PRESETS, Extractive
+from rag.answer.llm import OpenAICompatible, is_refusal
 from rag.config import get_settings
-from rag.evidence import EvidenceFirst, Judge, candidates
-from rag.extractive import PRESETS, Extractive
-from rag.llm import OpenAICompatible, is_refusal
 
 DRAWN = 80  # of each kind, drawn once so that a smaller --limit asks a prefix of the same questions
 
@@ -118,7 +118,7 @@ def main() -> int:
     s = get_settings()
     ranker, asked = questions(a.data_dir, a.rgb)
     sample = {kind: cases[: a.limit] for kind, cases in drawn(ranker, asked).items()}
-    server = local.server(s.model_path, s.llm_threads, s.llm_context, s.llm_parallel)
+    server = local_server.server(s.model_path, s.llm_threads, s.llm_context, s.llm_parallel)
     timeout = max(s.llm_timeout, 300.0)  # SQuAD's long sentences, two requests at once: a slow answer is no failure here
     llm = OpenAICompatible("local", s.prompts_dir, server.base_url, "", timeout, 0, server.name, s.llm_max_tokens)
     ask = asker(a.design, ranker, llm, s.prompts_dir)

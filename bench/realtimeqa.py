@@ -24,7 +24,7 @@ from pathlib import Path
 
 from common import ROOT, contains, exact_match, f1, figures_table, mean, progress, settings_over, table, write_jsonl
 
-from rag import pipeline
+from rag.answer import pipeline
 
 STEM = "20220617-20221014"
 BASELINES = {"GPT-3 + Google search": "open_gpt3_gcs", "RAG + Google search": "open_rag_gcs", "GPT-3 + DPR": "open_gpt3_dpr"}

@@ -25,11 +25,11 @@ import numpy as np
 from common import progress, table
 from rules import figures, judge, variants
 
-from rag import embed
 from rag import text as T
-from rag.corpus import Paragraph
-from rag.extractive import PRESETS, Extractive, Rules
-from rag.retrieve import Hit, counted_idf
+from rag.answer.extractive import PRESETS, Extractive, Rules
+from rag.answer.retrieve import Hit, counted_idf
+from rag.index import embed
+from rag.ingest.corpus import Paragraph
 
 K = 5
 

@@ -38,10 +38,10 @@ from typing import NamedTuple
 
 from common import ROOT, contains, in_passages, progress, settings_over, table, write_jsonl
 
-from rag import answer_types, pipeline
 from rag import text as T
-from rag.cite import MARKER
-from rag.extractive import ANNOUNCES, Extractive, Rules
+from rag.answer import answer_types, pipeline
+from rag.answer.extractive import ANNOUNCES, Extractive, Rules
+from rag.answer.verify import MARKER
 
 FALSE_REFUSAL_BUDGET = 0.05
 WEIGHTS = [(0.5, 0.3, 0.2), (0.7, 0.2, 0.1), (0.6, 0.2, 0.2), (0.5, 0.5, 0.0), (0.4, 0.3, 0.3), (0.8, 0.1, 0.1),

@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 from common import ROOT, table
 
-from rag import builds, index, store
-from rag import corpus as C
+from rag import index
 from rag import text as T
+from rag.index import builds, store
+from rag.ingest import corpus as C
 
 DIM, CENTRES, QUERIES, WORDS, VOCAB = 384, 2000, 200, 60, 50_000
 
@@ -108,7 +109,7 @@ def milvus_rows(vecs: np.ndarray, docs: list[str], queries: np.ndarray) -> list[
     A query that runs past the store's timeout is counted, not timed: the product would answer it with a 502.
     """
     from rag.errors import StoreError
-    from rag.store.milvus import Milvus
+    from rag.index.store.milvus import Milvus
 
     exact = store.faiss_index(vecs, "flat").search(np.ascontiguousarray(queries, dtype=np.float32), 10)[1]
     keys = [f"k{i}" for i in range(len(vecs))]

@@ -30,12 +30,15 @@ from typing import Any
 import numpy as np
 from common import ROOT, table, write_jsonl
 
-from rag import corpus as C
-from rag import embed, index, readers, retrieve
+from rag import index
+from rag.answer import retrieve
+from rag.answer.extractive import Extractive
+from rag.answer.pipeline import Pipeline
+from rag.answer.retrieve import Retriever
 from rag.config import get_settings
-from rag.extractive import Extractive
-from rag.pipeline import Pipeline
-from rag.retrieve import Retriever
+from rag.index import embed
+from rag.ingest import corpus as C
+from rag.ingest import readers
 
 DEFAULT = ROOT.parent / "shared" / "benchmarks" / "scifact-beir"
 K = 5

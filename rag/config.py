@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag import index, local
-
 ROOT = Path(__file__).resolve().parent.parent
+MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"  # the bundled local model, which `make setup-llm` assembles
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -38,8 +46,8 @@ class Settings(BaseSettings):
     llm: str = ""
     llm_design: str = "evidence"  # how an LLM answers: free | evidence | judge (see BENCHMARKS.md)
     llm_check: bool = False  # evidence and judge designs: refuse also when the model says no to the ranker's best sentence
-    model_path: Path = ROOT / "models" / local.MODEL_FILE
-    llm_threads: int = Field(default_factory=local.cores)
+    model_path: Path = ROOT / "models" / MODEL_FILE
+    llm_threads: int = Field(default_factory=cores)
     llm_context: int = 4096  # tokens per request for the local model
     llm_parallel: int = 2  # requests the local model serves at once
     llm_max_tokens: int = 256  # longest answer a model may write
@@ -58,11 +66,6 @@ class Settings(BaseSettings):
     def max_turn_chars(self) -> int:
         """A history turn may hold an answer, so four questions' worth."""
         return 4 * self.max_question_chars
-
-    @property
-    def where(self) -> index.Where:
-        """The store the index lives in."""
-        return index.Where(self.store, self.milvus_uri, self.milvus_token)
 
     @property
     def answerer(self) -> str:

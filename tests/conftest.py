@@ -17,10 +17,12 @@ import httpx
 import numpy as np
 import pytest
 
-from rag import embed, index, pipeline, text
+from rag import index, text
+from rag.answer import pipeline
+from rag.answer.retrieve import Hit
 from rag.config import ROOT, Settings
-from rag.corpus import Paragraph
-from rag.retrieve import Hit
+from rag.index import embed
+from rag.ingest.corpus import Paragraph
 
 SEEDS = ROOT / "seeds"
 

@@ -1,0 +1,240 @@
+"""The offline answerer: scores the hits' sentences once per question part, picks the best, or refuses.
+
+A sentence's evidence score mixes its cosine with the question part, the idf-weighted share of
+the part's words it and its paragraph hold, and whether it holds what the part asks for
+(`answer_types`), less a penalty when a number the question states is absent from its whole
+document (and, in the seed-fitted rules, when a name of the question is).
+Every weight and the refusal threshold were chosen on a public calibration set (SQuAD 2.0, see
+`bench/rules.py` and BENCHMARKS.md), not on the seed eval.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from rag import text as T
+from rag.answer import answer_types
+from rag.answer.generate import REFUSAL, Draft, OnToken
+from rag.answer.retrieve import Embed, Hit, Sentence
+
+# A sentence that starts like this carries on the one before it ("This was stated by ...").
+REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
+# A question about the present state of things: among sentences about as good, the newest document's leads.
+LATEST = re.compile(r"\b(latest|currently|current|now|most recent|as of|these days|today)\b", re.I)
+# A sentence that ends like this announces what follows it: a quote or a list.
+ANNOUNCES = re.compile(r":\W*$")
+# Seed-fitted forms of the two.
+FITTED_REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such|according to the report|in his opinion|in her opinion)\b", re.I)
+FITTED_ANNOUNCES = re.compile(r"\b(said|says|stated|noted|added|wrote|writes|explained|told \w+)\W*[.:]\W*$|:\W*$", re.I)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the answerer weighs; each part can be switched off to measure what it is worth."""
+
+    weights: tuple[float, float, float] = (0.5, 0.3, 0.2)  # sentence cosine, sentence overlap, paragraph overlap
+    threshold: float = 0.47  # the best sentence must score this much, or the answer is a refusal
+    margin: float = 0.25  # a further sentence must score within this of the best and add question words
+    types: tuple[answer_types.AnswerType, ...] = answer_types.TABLE
+    variants: bool = True  # word matching sees compounds, demonyms and one-letter spelling variants
+    missing_name: float = 0.0  # penalty when a name of the question is nowhere in the sentence's document (measured: none)
+    missing_number: float = 0.5  # penalty when a number of the question (a year, a count) is nowhere in its document
+    refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
+    announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
+
+    @classmethod
+    def measured(cls) -> Rules:
+        """The rules that earned their place on public data (SQuAD 2.0, RGB), weights and threshold chosen on SQuAD."""
+        return cls()
+
+    @classmethod
+    def seed_fitted(cls) -> Rules:
+        """The rules as they stood before the public measurement, fitted on the seed eval (threshold chosen there)."""
+        return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3,
+                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES)
+
+
+PRESETS = {"seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
+
+
+@dataclass(frozen=True)
+class Scored:
+    score: float
+    n: int  # 1-based number of the hit it comes from
+    sentence: Sentence
+
+
+@dataclass
+class Extractive:
+    """Answers with the one to three corpus sentences that best answer the question."""
+
+    embed: Embed
+    idf: Mapping[str, float] = field(default_factory=dict)
+    documents: Mapping[str, str] = field(default_factory=dict)  # name -> full text, for the names check
+    dates: Mapping[str, str] = field(default_factory=dict)  # name -> publication date (YYYY-MM-DD), when known
+    rules: Rules = field(default_factory=Rules)
+    name: str = "extractive"
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        chosen = self.choose(parts, hits)
+        if not chosen:
+            return Draft(REFUSAL, True, self.name)
+        text = " ".join(f"{s.text} [{n}]" for n, s in chosen)
+        if on_token:
+            on_token(text)
+        return Draft(text, False, self.name, verbatim=text)
+
+    def choose(self, parts: Sequence[str], hits: list[Hit]) -> list[tuple[int, Sentence]]:
+        """The sentences that answer, with the numbers of their hits: at most three, none when refusing."""
+        chosen: list[tuple[int, Sentence]] = []
+        for part in parts:
+            taken = {(n, s.start) for n, s in chosen}
+            ranked = [r for r in self.score(part, hits) if (r.n, r.sentence.start) not in taken]
+            if LATEST.search(part):
+                ranked = self._newest_first(ranked, hits)
+            for n, sent in self.select(part, ranked, hits, 3 if len(parts) == 1 else 1):
+                if (n, sent.start) not in taken:
+                    chosen.append((n, sent))
+        return chosen[:3]
+
+    def score(self, part: str, hits: list[Hit]) -> list[Scored]:
+        """Every eligible sentence of the hits scored against one question part, best first.
+
+        A question about a document's title or author line is answered by that line, but the line
+        cannot show that its document is the one meant ("the article that reports X"): the line
+        scores as well as the best sentence its document holds, when that is better.
+        """
+        kind = answer_types.of(part, self.rules.types)
+        ranked = self._sentences(part, hits, kind)
+        if kind is None or "text" in kind.kinds:
+            return ranked
+        best: dict[str, float] = {}
+        for x in self._sentences(part, hits, None):
+            best.setdefault(hits[x.n - 1].paragraph.source, x.score)
+        raised = [replace(x, score=max(x.score, best.get(hits[x.n - 1].paragraph.source, x.score))) for x in ranked]
+        return sorted(raised, key=lambda x: -x.score)
+
+    def _sentences(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None) -> list[Scored]:
+        """The sentences of the hits that may answer a question of `kind`, scored against `part`, best first."""
+        r = self.rules
+        names = _names(part)
+        q = self.embed([part])[0]
+        out = []
+        for n, hit in enumerate(hits, 1):
+            p = hit.paragraph
+            if not answer_types.answers_from(kind, p.kind):
+                continue
+            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
+            texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
+            cosines = self.embed(texts) @ q if texts else []
+            context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
+            missing = r.missing_name * self._missing(names, hit) if r.missing_name else 0.0
+            missing += r.missing_number * self._lacks_number(part, hit) if r.missing_number else 0.0
+            for s, text, cos in zip(sentences, texts, cosines):
+                score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
+                score += r.weights[2] * context - missing + answer_types.fit(kind, part, s.text)
+                out.append(Scored(score, n, s))
+        return sorted(out, key=lambda x: -x.score)
+
+    def select(self, part: str, ranked: list[Scored], hits: list[Hit], most: int) -> list[tuple[int, Sentence]]:
+        """Up to `most` of the best sentences, each adding words of the part, with what they carry on into."""
+        r = self.rules
+        if not ranked or ranked[0].score < r.threshold:
+            return []
+        floor = max(r.threshold, ranked[0].score - r.margin)
+        qstems = set(T.stems(part))
+        chosen: list[tuple[int, Sentence]] = []
+        covered: set[str] = set()
+        for x in ranked:
+            if len(chosen) >= most or x.score < floor:
+                break
+            new = (qstems & set(T.stems(x.sentence.text))) - covered
+            if chosen and not new:
+                continue
+            chosen.append((x.n, x.sentence))
+            covered |= new
+            for follow in self._carried(hits, x.n, x.sentence)[: 3 - len(chosen)]:
+                chosen.append(follow)
+                covered |= qstems & set(T.stems(follow[1].text))
+        return chosen
+
+    def _carried(self, hits: list[Hit], n: int, sentence: Sentence) -> list[tuple[int, Sentence]]:
+        """The sentences after `sentence` that carry on its meaning, with their hit numbers.
+
+        After a sentence ending in ":", what follows as far as the answer has room (a list runs on),
+        in the next hit too when it is the next paragraph of the same document; after one the rules
+        take to announce a quote ("..., she said."), the next sentence; after any sentence, a next
+        one opening with "This ...".
+        """
+        r = self.rules
+        later = [(n, s) for s in hits[n - 1].sentences if s.start >= sentence.end]
+        if r.announces and r.announces.search(sentence.text):
+            nxt = _following(hits, n)
+            after = later + ([(nxt, s) for s in hits[nxt - 1].sentences] if nxt else [])
+            return after if ANNOUNCES.search(sentence.text) else after[:1]  # a list runs on, a quote is one sentence
+        if r.refers_back and later and r.refers_back.search(later[0][1].text):
+            return later[:1]
+        return []
+
+    def _newest_first(self, ranked: list[Scored], hits: list[Hit]) -> list[Scored]:
+        """For a question about the latest state: of the sentences within the margin of the best, the one from the
+        most recent dated document leads (the order is otherwise kept)."""
+        if not ranked:
+            return ranked
+        near = [x for x in ranked if x.score >= ranked[0].score - self.rules.margin]
+        newest = max(near, key=lambda x: self.dates.get(hits[x.n - 1].paragraph.source, ""))
+        return [newest] + [x for x in ranked if x is not newest]
+
+    def _document(self, hit: Hit) -> str:
+        """The whole text of the hit's document (its paragraph alone when the documents are not known)."""
+        return self.documents.get(hit.paragraph.source, hit.paragraph.text)
+
+    def _lacks_number(self, part: str, hit: Hit) -> bool:
+        """Whether a number the question part states (a year, a count) is nowhere in the hit's document."""
+        asked = T.numbers(part)
+        return bool(asked) and not asked <= T.numbers(self._document(hit))
+
+    def _missing(self, names: list[str], hit: Hit) -> bool:
+        """Whether a name of the question is nowhere in the hit's document (nor its initials)."""
+        if not names:
+            return False
+        doc = self._document(hit)
+        context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
+        return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
+
+
+def _following(hits: list[Hit], n: int) -> int | None:
+    """The number of the hit holding the paragraph after hit `n`'s, when it was retrieved too.
+
+    >>> from rag.ingest.corpus import Paragraph
+    >>> hit = lambda i: Hit(Paragraph(f"a.txt#p{i}", "a.txt", "A", 0, 1, "x"), 0.0)
+    >>> _following([hit(4), hit(9), hit(5)], 1), _following([hit(4), hit(9)], 1)
+    (3, None)
+    """
+    name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
+    after = f"{name}#p{int(number) + 1}" if number.isdigit() else ""
+    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == after), None)
+
+
+def _context(title: str, line: str) -> str:
+    return f"{title}\n{line}"
+
+
+def _names(question: str) -> list[str]:
+    """Capitalised words after the first: the names a supporting document must mention.
+
+    >>> _names("Where did Anna Berg meet the Mayor of Oslo?")
+    ['Anna', 'Berg', 'Mayor', 'Oslo']
+    """
+    return [w for w in T.WORD.findall(question)[1:] if w[:1].isupper() and w.lower() not in T.STOPWORDS]
+
+
+def _is_heading(sentence: str) -> bool:
+    """A line with no closing punctuation and under twelve words: a heading, not an answer.
+
+    >>> _is_heading("Relations between the two: brief"), _is_heading("The bridge opened in May.")
+    (True, False)
+    """
+    return not sentence.rstrip().endswith((".", "!", "?", '"', "”", "’", ")", "»")) and len(T.words(sentence)) < 12

@@ -1,0 +1,45 @@
+"""What every generator shares: the draft it returns, the protocol it follows, the refusal it gives.
+
+`extractive.Extractive` is the offline default: it answers with the corpus's own sentences.
+`llm.OpenAICompatible` asks any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from rag.answer.retrieve import Hit
+from rag.errors import LLMError
+
+REFUSAL = "The corpus does not contain the answer to this question."
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str  # sentences, each followed by [n] markers naming passages 1..len(hits)
+    refused: bool
+    generator: str
+    verbatim: str = ""  # corpus sentences with markers, to answer with when `text` does not verify
+
+
+OnToken = Callable[[str], None]  # receives the draft's text piece by piece as it is generated
+
+
+class Generator(Protocol):
+    name: str
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        """A draft answer to `question` (asked in `parts`) from `hits`, or a refusal; pieces go to `on_token`."""
+        ...
+
+
+class Unavailable:
+    """A generator that could not start: every call fails with why, so that a fallback (if any) answers."""
+
+    def __init__(self, name: str, error: LLMError) -> None:
+        self.name, self.error = name, error
+
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+        raise self.error

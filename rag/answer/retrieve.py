@@ -1,0 +1,127 @@
+"""Question -> ranked paragraphs: dense and BM25 fused by reciprocal rank, near-duplicates collapsed.
+
+Nothing here is about sentences beyond splitting a hit into them; scoring them is answering's job.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from rag import text as T
+from rag.errors import InputError
+from rag.index import Index
+from rag.index.store import rrf
+from rag.ingest.corpus import Paragraph
+
+POOL = 50  # candidates taken from each retriever before fusion
+MODES = {"hybrid": ("dense", "bm25"), "dense": ("dense",), "bm25": ("bm25",)}  # mode -> the rankings it fuses
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # span in the original document
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    paragraph: Paragraph
+    score: float  # fused score
+    dense: float = 0.0  # cosine of paragraph and question
+    ranks: dict[str, int | None] = field(default_factory=dict)  # 1-based rank per retriever
+
+    @cached_property
+    def sentences(self) -> tuple[Sentence, ...]:
+        p = self.paragraph
+        return tuple(Sentence(s, e, p.text[s - p.start : e - p.start]) for s, e in T.sentence_spans(p.text, p.start))
+
+    def public(self) -> dict[str, object]:
+        p = self.paragraph
+        return {"id": p.id, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": self.score,
+                "page": p.page}
+
+
+class Retriever:
+    """Holds the index and an embedding function; `search` is safe to call from several threads."""
+
+    def __init__(self, index: Index, embed: Embed, mode: str = "hybrid", weights: dict[str, float] | None = None) -> None:
+        if mode not in MODES:
+            raise InputError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
+        self.index, self.embed, self.mode = index, embed, mode
+        self.weights = weights or {}  # per retriever ("dense", "bm25") in the rank fusion; 1.0 each by default
+
+    def search(self, question: str, k: int = 5, parts: Sequence[str] = ()) -> list[Hit]:
+        """The `k` best passages for `question`, best first.
+
+        A question in two `parts` gets the best passages of the whole and of each part, in turns.
+        """
+        rankings = [self._search(q, k) for q in [question, *(parts if len(parts) > 1 else ())]]
+        merged: dict[str, Hit] = {}
+        for rank in range(k):
+            for ranking in rankings:
+                if rank < len(ranking) and len(merged) < k:
+                    merged.setdefault(ranking[rank].paragraph.id, ranking[rank])
+        return list(merged.values())
+
+    def rank(self, question: str, pool: int = POOL) -> list[tuple[int, float]]:
+        """(paragraph number, fused score) of up to `pool` paragraphs from each retriever, best first.
+
+        No near-duplicate collapse: the raw ranking, for measuring retrieval.
+        """
+        q = self.embed([question])[0]
+        return [(i, score) for i, score, _ in self._fuse(q, question, pool)]
+
+    def _search(self, question: str, k: int) -> list[Hit]:
+        q = self.embed([question])[0]
+        hits: list[Hit] = []
+        seen: list[set[tuple[str, ...]]] = []
+        for i, score, ranks in self._fuse(q, question, max(POOL, 4 * k)):
+            p = self.index.paragraphs[i]
+            sh = T.shingles(p.text)
+            if any(T.containment(sh, s) >= 0.8 for s in seen):
+                continue
+            seen.append(sh)
+            hits.append(Hit(p, score, float(np.dot(self.index.vectors[i], q)), ranks))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _fuse(self, q: np.ndarray, question: str, pool: int) -> list[tuple[int, float, dict[str, int | None]]]:
+        """(row, fused score, rank per retriever) of the store's rankings, best first."""
+        st = self.index.store
+        if not self.index.paragraphs:
+            return []
+        if st.server_fusion and self.mode == "hybrid" and not self.weights:  # the store fuses, as it would at scale
+            return [(i, score, {}) for i, score in st.fused(q, question, pool)]
+        lists: dict[str, list[int]] = {}
+        if "dense" in MODES[self.mode]:
+            lists["dense"] = st.dense(q, pool)
+        if "bm25" in MODES[self.mode]:
+            lists["bm25"] = st.lexical(question, pool)
+        rank_of = {name: {i: r for r, i in enumerate(ranking, 1)} for name, ranking in lists.items()}
+        return [(i, score, {name: rank_of[name].get(i) for name in lists}) for i, score in rrf(lists, self.weights)]
+
+
+def idf(index: Index) -> dict[str, float]:
+    """Inverse document frequency of each stem: from the build's BM25 postings, or counted over the paragraphs
+    when the store keeps its own lexical index (Milvus)."""
+    if index.bm25 is None:
+        return counted_idf([p.text for p in index.paragraphs])
+    n = max(1, len(index.paragraphs))
+    df = np.diff(index.bm25.scores["indptr"])
+    return {tok: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}
+
+
+def counted_idf(texts: Sequence[str]) -> dict[str, float]:
+    """Inverse document frequency of each stem, counted over `texts` (BM25's formula)."""
+    n = max(1, len(texts))
+    counts = Counter(tok for t in texts for tok in set(T.stems(t)))
+    return {tok: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for tok, c in counts.items()}

@@ -1,0 +1,198 @@
+"""Parse, check and repair the citations of a draft answer.
+
+For every answer sentence the cited paragraph must support it: the best-matching sentence
+of the paragraph is similar enough (cosine with the bundled embedder), the paragraph holds at
+least half of the sentence's words and every number and name of it, and a sentence a model
+wrote must say something the question did not (one that only asks or restates the question
+asserts nothing, however close it is to the passage). This is a similarity check, not logical
+entailment. A citation that fails is re-pointed to a retrieved paragraph that passes; when none
+does, the sentence is marked unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rag import text as T
+from rag.answer.retrieve import Hit, Sentence
+
+SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
+COVERAGE = 0.5  # share of an answer sentence's words its paragraph must hold
+MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# A question asking for something (who, what, by how much, ...), not for a yes or a no.
+ASKS_FOR = re.compile(r"^\W*(\w+\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    id: str
+    source: str
+    start: int  # span of the quote in the original document
+    end: int
+    quote: str
+    supported: bool
+    score: float
+    page: int = 0  # the PDF page of the paragraph, from 1; 0 without pages
+    date: str = ""  # the document's publication date (YYYY-MM-DD) when known
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the sentence, without markers
+    markers: tuple[int, ...]
+    supported: bool
+
+
+@dataclass(frozen=True)
+class Verified:
+    answer: str  # claims with renumbered [n] markers
+    citations: list[Citation]
+    claims: list[Claim]
+    notes: list[str]  # what verification removed, moved or could not support
+
+
+def parse(draft: str) -> list[tuple[str, list[int]]]:
+    """Sentences of a draft with the markers that follow them.
+
+    >>> parse("Kazakhstan borders Russia [2]. It is large [1, 3] and old. Uncited.")
+    [('Kazakhstan borders Russia.', [2]), ('It is large and old.', [1, 3]), ('Uncited.', [])]
+    """
+    clean, places, pos = "", [], 0
+    for m in MARKER.finditer(draft):
+        clean += draft[pos : m.start()]
+        places.append((len(clean), [int(n) for n in re.findall(r"\d+", m.group())]))
+        pos = m.end()
+    clean += draft[pos:]
+    spans = T.sentence_spans(clean)
+    out: list[tuple[str, list[int]]] = [(clean[s:e], []) for s, e in spans]
+    for at, numbers in places:
+        i = sum(1 for s, _ in spans if s < at) - 1  # the sentence the marker stands in or after
+        if 0 <= i < len(out):
+            out[i][1].extend(numbers)
+    return out
+
+
+def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray], question: str = "") -> Verified:
+    """Check every sentence of `draft` against the passages it cites (and, given `question`, that it answers)."""
+    notes: list[str] = []
+    citations: list[Citation] = []
+    claims: list[Claim] = []
+    sentences = parse(draft)
+    if not sentences:
+        return Verified("", [], [], ["the answer was empty"])
+    vectors = embed([s for s, _ in sentences])
+    for (sentence, markers), vec in zip(sentences, vectors):
+        valid = []
+        for n in dict.fromkeys(markers):
+            if 1 <= n <= len(hits):
+                valid.append(n)
+            else:
+                notes.append(f"removed marker [{n}]: it names no retrieved passage")
+        echo = restates(sentence, question)
+        checks = {n: _support(sentence, vec, hits[n - 1], embed, echo) for n in range(1, len(hits) + 1)}
+        good = [n for n in valid if checks[n][0]]
+        if valid and not good or not valid:
+            better = max(checks, key=lambda n: (checks[n][0], checks[n][2]), default=None)
+            if better is not None and checks[better][0]:
+                notes.append(f"cited passage [{better}] for {_short(sentence)!r}" + (f" instead of {valid}" if valid else ""))
+                good = [better]
+        use = good or valid
+        markers_out = []
+        for n in use:
+            ok, best, score = checks[n]
+            if best is None:
+                continue
+            markers_out.append(_add(citations, hits[n - 1], best, ok, score))
+        supported = bool(good)
+        if not supported:
+            notes.append(f"no retrieved passage supports {_short(sentence)!r}")
+            if echo:
+                notes.append(f"{_short(sentence)!r} asserts nothing: it restates the question")
+        claims.append(Claim(sentence, tuple(markers_out), supported))
+    answer = " ".join(with_markers(c.text, c.markers) for c in claims)
+    return Verified(answer, citations, claims, notes)
+
+
+def supported_only(v: Verified) -> Verified:
+    """`v` without its unsupported claims, its citations renumbered in order of use."""
+    by_marker = {c.marker: c for c in v.citations}
+    citations: list[Citation] = []
+    renumbered: dict[int, int] = {}
+    claims = []
+    for claim in (c for c in v.claims if c.supported):
+        for m in claim.markers:
+            if m not in renumbered:
+                renumbered[m] = len(citations) + 1
+                citations.append(replace(by_marker[m], marker=renumbered[m]))
+        claims.append(replace(claim, markers=tuple(renumbered[m] for m in claim.markers)))
+    notes = [n for n in v.notes if not n.startswith("no retrieved passage supports")]
+    notes += [f"dropped {_short(c.text)!r}: no retrieved passage supports it" for c in v.claims if not c.supported]
+    return Verified(" ".join(with_markers(c.text, c.markers) for c in claims), citations, claims, notes)
+
+
+def with_markers(sentence: str, markers: tuple[int, ...] | list[int]) -> str:
+    """`sentence` with its markers before its final stop: "It rained [1]." """
+    tags = "".join(f" [{m}]" for m in markers)
+    if sentence[-1:] in ".!?" and not sentence.endswith("..."):
+        return sentence[:-1] + tags + sentence[-1]
+    return sentence + tags
+
+
+def restates(sentence: str, question: str) -> bool:
+    """Whether `sentence` adds no word to `question` and so answers nothing: it asks back, or the question
+    asks for something (who, what, how much) that it does not name. Affirming a yes-no question adds none either,
+    and answers it.
+
+    >>> q = "How long did the ferry crossing take?"
+    >>> restates("How long did the ferry crossing take?", q), restates("It was a long ferry crossing.", q)
+    (True, True)
+    >>> restates("The ferry crossing took an hour.", q), restates("The ferry sank.", "Did the ferry sink?")
+    (False, False)
+    """
+    if not question or set(T.stems(sentence)) - set(T.stems(question)):
+        return False
+    return sentence.rstrip("\"'”’»)").endswith("?") or bool(ASKS_FOR.match(question))
+
+
+def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray],
+             echo: bool = False) -> tuple[bool, Sentence | None, float]:
+    """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine. A sentence that only
+    restates the question (`echo`) is supported only by a passage that says it word for word."""
+    if not hit.sentences:
+        return False, None, 0.0
+    sims = embed([s.text for s in hit.sentences]) @ vec
+    i = int(np.argmax(sims))
+    score = float(sims[i])
+    quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
+    ok = score >= SUPPORT and quoted and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE
+    return ok and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
+
+
+def _facts_present(sentence: str, paragraph: str) -> bool:
+    """Every number and capitalised name of the sentence also appears in the paragraph."""
+    if not T.numbers(sentence) <= T.numbers(paragraph):
+        return False
+    para = set(T.words(paragraph))
+    names = [w for w in T.WORD.findall(sentence)[1:] if w[:1].isupper()]
+    return all(set(T.words(w)) <= para for w in names)
+
+
+def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: bool, score: float) -> int:
+    """The marker of this quote, reusing one already given to the same quote."""
+    p = hit.paragraph
+    for c in citations:
+        if c.id == p.id and c.start == sentence.start:
+            return c.marker
+    marker = len(citations) + 1
+    citations.append(Citation(marker, p.id, p.source, sentence.start, sentence.end, sentence.text, supported,
+                              round(score, 4), p.page))
+    return marker
+
+
+def _short(s: str) -> str:
+    return s if len(s) <= 60 else s[:57] + "..."

@@ -1,0 +1,130 @@
+"""The default store: a FAISS index over unit vectors and a bm25s index in the process, each a plain file of the build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag import text as T
+from rag.errors import InputError
+
+# `auto` switches from exact search to IVF above this many paragraphs. Measured by bench/scale.py
+# (BENCHMARKS.md): at 100k flat takes 23 ms a query, IVF 0.4 ms at recall@10 1.0; at 1M flat takes
+# 363 ms, IVF 1.0 ms at recall 1.0 and builds in 43 s, HNSW 0.7 ms at recall 0.88 after 290 s.
+APPROXIMATE_ABOVE = 100_000
+KINDS = ("flat", "hnsw", "ivf", "auto")
+IVF_NPROBE = 16
+
+
+def read_faiss(path: Path) -> Any:
+    """The FAISS index, memory-mapped where FAISS allows (its vectors stay on disk until searched)."""
+    import faiss
+
+    try:
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError:
+        index = faiss.read_index(str(path))
+    if hasattr(index, "nprobe"):
+        index.nprobe = IVF_NPROBE
+    return index
+
+
+def choose_kind(kind: str, n: int) -> str:
+    if kind not in KINDS:
+        raise InputError(f"unknown index kind {kind!r}: choose one of {', '.join(KINDS)}")
+    chosen = ("ivf" if n > APPROXIMATE_ABOVE else "flat") if kind == "auto" else kind
+    return "flat" if chosen == "ivf" and n < 1000 else chosen  # too few vectors to train IVF cells on
+
+
+def faiss_index(vectors: np.ndarray, kind: str) -> Any:
+    """An inner-product FAISS index over unit vectors: exact (flat) or approximate (HNSW, IVF)."""
+    import faiss
+
+    dim = vectors.shape[1]
+    index: Any
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    elif kind == "ivf" and len(vectors) >= 1000:  # nlist = 4√n cells, trained on up to 40 points a cell
+        nlist = int(4 * np.sqrt(len(vectors)))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
+        index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+        index.nprobe = IVF_NPROBE
+    else:  # flat, or too few vectors to train cells on
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def bm25_index(texts: list[str]) -> Any:
+    import bm25s
+
+    bm25 = bm25s.BM25()
+    bm25.index([T.stems(t) or ["_"] for t in texts], show_progress=False)
+    return bm25
+
+
+class Local:
+    """FAISS and bm25s over one build's rows; `add` and `delete` rebuild both in memory (a build is rewritten whole)."""
+
+    name = "faiss"
+    server_fusion = False
+
+    def __init__(self, faiss_idx: Any, bm25: Any, keys: list[str], texts: list[str] | None = None,
+                 vectors: np.ndarray | None = None) -> None:
+        self.faiss, self.bm25, self._keys = faiss_idx, bm25, keys
+        self._texts, self._vectors = texts, vectors  # kept only by a store built in memory, so that it can change
+
+    @classmethod
+    def build(cls, keys: list[str], texts: list[str], vectors: np.ndarray, kind: str = "flat") -> Local:
+        return cls(faiss_index(vectors, kind), bm25_index(texts) if texts else None, list(keys), list(texts), vectors)
+
+    def add(self, keys: list[str], texts: list[str], vectors: np.ndarray) -> None:
+        self._editable()
+        kept = [i for i, k in enumerate(self._keys) if k not in set(keys)]
+        self._rebuild([self._keys[i] for i in kept] + keys, [self._texts[i] for i in kept] + texts,  # type: ignore[index]
+                      np.vstack([self._vectors[kept], vectors]) if len(kept) else vectors)  # type: ignore[index]
+
+    def delete(self, keys: list[str]) -> None:
+        self._editable()
+        kept = [i for i, k in enumerate(self._keys) if k not in set(keys)]
+        self._rebuild([self._keys[i] for i in kept], [self._texts[i] for i in kept], self._vectors[kept])  # type: ignore[index]
+
+    def dense(self, vector: np.ndarray, k: int) -> list[int]:
+        if not self._keys:
+            return []
+        _, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self._keys)))
+        return [int(i) for i in ids[0] if i >= 0]
+
+    def lexical(self, question: str, k: int) -> list[int]:
+        vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
+        tokens = [t for t in T.stems(question) if t in vocab]
+        if not tokens:
+            return []
+        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1)
+        return [int(i) for i, s in zip(ids[0], scores[0]) if s > 0]
+
+    def fused(self, vector: np.ndarray, question: str, k: int) -> list[tuple[int, float]]:
+        from rag.index.store import rrf
+
+        return rrf({"dense": self.dense(vector, k), "bm25": self.lexical(question, k)})[:k]
+
+    def get(self, keys: list[str]) -> dict[str, np.ndarray]:
+        rows = {key: i for i, key in enumerate(self._keys)}
+        return {key: np.asarray(self.faiss.reconstruct(rows[key])) for key in keys if key in rows}
+
+    def keys(self) -> set[str]:
+        return set(self._keys)
+
+    def _editable(self) -> None:
+        if self._texts is None or self._vectors is None:
+            raise TypeError("a store read from a build is rewritten by `index.build`, not edited")
+
+    def _rebuild(self, keys: list[str], texts: list[str], vectors: np.ndarray) -> None:
+        fresh = Local.build(keys, texts, vectors.reshape(len(keys), -1) if len(keys) else vectors)
+        self.__dict__.update(fresh.__dict__)
