@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup setup-llm setup-browser run test lint eval serve bench-setup clean
+.PHONY: setup setup-llm setup-browser run test lint eval serve bench-setup train-reader clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -36,13 +36,13 @@ setup-browser:
 	  echo "chromium is missing: apt-get install chromium chromium-driver (the browser tests skip without it, and fail in CI)"
 
 test: setup-llm setup-browser
-	$(BIN)/ruff check rag tests bench
+	$(BIN)/ruff check rag tests bench train
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check rag tests bench eval
+	$(BIN)/ruff check rag tests bench train
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -51,6 +51,11 @@ eval: setup
 
 serve: setup
 	$(BIN)/rag serve
+
+# The reader's weights (rag/models/reader/) from SQuAD 2.0, split by article (train/splits/): CI never trains.
+BENCHMARKS ?= ../shared/benchmarks
+train-reader: setup
+	$(BIN)/python -m train.reader $(BENCHMARKS)/squad2-cs224n-dev
 
 bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0

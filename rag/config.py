@@ -34,10 +34,11 @@ class Settings(BaseSettings):
     milvus_uri: str = ""  # empty: a Milvus Lite file, <index>/milvus.db; http://host:19530 for a server
     milvus_token: str = ""  # user:password or an API key, for a server that needs one
     k: int = 5  # passages retrieved per question
-    rules: str = "seed-fitted"  # the offline answerer's rules: seed-fitted | measured (see BENCHMARKS.md)
+    rules: str = "seed-fitted"  # the offline answerer: seed-fitted | reader (learned) | measured (see BENCHMARKS.md)
     refusal_threshold: float | None = None  # below this evidence score the offline answerer refuses; None: the rules' own
     max_k: int = 50
     max_question_chars: int = 2000
+    max_check_chars: int = 100_000  # a text given to `rag check` or POST /check
     max_history_turns: int = 20
     max_body_bytes: int = 2_000_000  # fits the largest request the other limits allow
     max_upload_bytes: int = 10 * 2**20  # a document added through POST /documents

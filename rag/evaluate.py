@@ -30,7 +30,8 @@ TYPES = ("single", "multi", "paraphrase", "boilerplate", "unanswerable")
 DEFAULT_SET = ROOT / "eval" / "questions.jsonl"
 DEFAULT_THRESHOLDS = ROOT / "eval" / "thresholds.json"
 LLM_THRESHOLDS = ROOT / "eval" / "thresholds-llm.json"
-SEALED = ("sealed", "sealed-2", "sealed-3", "sealed-4")  # each written apart and scored once: see eval/README.md
+# Each written apart and scored once (see eval/README.md); `users` is scored as work goes on, `users-sealed` once.
+SEALED = ("sealed", "sealed-2", "sealed-3", "sealed-4", "users", "users-sealed")
 SPLITS = ("all", "calibration", "holdout", *SEALED)
 
 
@@ -44,6 +45,7 @@ class Question:
     sources: list[str]
     evidence: list[str]
     split: str = ""  # one of SEALED: written apart, scored once; never part of all, calibration or holdout
+    kind: str = ""  # what the question asks for (why, how, summary, respelled, near-miss, ...): reported by kind
 
 
 def load_set(path: Path, split: str = "all") -> list[Question]:
@@ -63,7 +65,7 @@ def load_set(path: Path, split: str = "all") -> list[Question]:
     for n, line in enumerate((ln for ln in lines if ln.strip()), 1):
         try:
             row = json.loads(line)
-            q = Question(**{f: row[f] for f in Question.__dataclass_fields__ if f in row or f != "split"})
+            q = Question(**{f: row[f] for f in Question.__dataclass_fields__ if f in row or f not in ("split", "kind")})
         except (ValueError, KeyError, TypeError) as e:
             raise InputError(f"{path} question {n} does not fit the schema in eval/README.md: {e}") from e
         if q.type not in TYPES or not isinstance(q.answerable, bool) or (q.answerable and not q.answers):
@@ -153,6 +155,7 @@ def run(
         "set": str(set_path or DEFAULT_SET), "split": split, "mode": mode, "k": k, "generator": p.generator.name,
         "overall": summarise(rows),
         "by_type": {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)},
+        "by_kind": {k: summarise([r for q, r in zip(questions, rows) if q.kind == k]) for k in sorted({q.kind for q in questions} - {""})},
         "latency_ms": _latency(answers),
         "questions": [{**r, "question": q.question, "answer": a.answer, "refused": a.refused,
                        "retrieved": [x["id"] for x in a.passages]} for q, a, r in zip(questions, answers, rows)],

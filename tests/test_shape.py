@@ -11,7 +11,7 @@ from rag.config import ROOT
 
 FUNCTION_LINES = 40
 MODULE_LINES = 300
-FOLDERS = ("rag", "bench", "tests")
+FOLDERS = ("rag", "bench", "tests", "train")
 
 
 def _modules() -> list[Path]:

@@ -15,12 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag import text as T
-from rag.answer import answer_types
+from rag.answer import answer_types, reader
 from rag.answer.generate import REFUSAL, Draft, OnToken
-from rag.answer.retrieve import Embed, Hit, Sentence
+from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence
 
 # A sentence that starts like this carries on the one before it ("This was stated by ...").
 REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
+# A question whose answer spans sentences: why, how (not how many), what a source says, a summary.
+WIDE = re.compile(r"^\W*(why|how(?!\s+(many|much|long|old|far|big|large|tall|often|soon|high)\b)|summari[sz]e|describe|explain"
+                  r"|what\b.*\b(say|says|said|report|reports|reported|write|writes|wrote|think|thinks)\b)", re.I)
 # A question about the present state of things: among sentences about as good, the newest document's leads.
 LATEST = re.compile(r"\b(latest|currently|current|now|most recent|as of|these days|today)\b", re.I)
 # A sentence that ends like this announces what follows it: a quote or a list.
@@ -43,6 +46,9 @@ class Rules:
     missing_number: float = 0.5  # penalty when a number of the question (a year, a count) is nowhere in its document
     refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
     announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
+    most: int = 3  # sentences an answer takes at most
+    wide: int = 3  # ... when the question asks why, how, or what a source says: its answer spans sentences
+    reader: reader.Head | None = None  # the learned reader: a sentence scores P(it answers), from reader.FEATURES
 
     @classmethod
     def measured(cls) -> Rules:
@@ -53,10 +59,17 @@ class Rules:
     def seed_fitted(cls) -> Rules:
         """The rules as they stood before the public measurement, fitted on the seed eval (threshold chosen there)."""
         return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3,
-                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES)
+                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES, wide=4)
 
 
-PRESETS = {"seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
+    @classmethod
+    def learned(cls) -> Rules:
+        """The learned reader (`make train-reader`): its head scores, its threshold refuses (5% false refusals)."""
+        head = reader.head()
+        return cls(threshold=head.threshold, margin=1.0, reader=head, most=2, wide=4)
+
+
+PRESETS = {"reader": Rules.learned, "seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Extractive:
     dates: Mapping[str, str] = field(default_factory=dict)  # name -> publication date (YYYY-MM-DD), when known
     rules: Rules = field(default_factory=Rules)
     name: str = "extractive"
+    reader_embed: Embed | None = None  # the reader's encoder, for rules with a reader
 
     def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
         chosen = self.choose(parts, hits)
@@ -88,16 +102,17 @@ class Extractive:
 
     def choose(self, parts: Sequence[str], hits: list[Hit]) -> list[tuple[int, Sentence]]:
         """The sentences that answer, with the numbers of their hits: at most three, none when refusing."""
-        chosen: list[tuple[int, Sentence]] = []
+        r, chosen = self.rules, list[tuple[int, Sentence]]()
         for part in parts:
             taken = {(n, s.start) for n, s in chosen}
-            ranked = [r for r in self.score(part, hits) if (r.n, r.sentence.start) not in taken]
+            ranked = [x for x in self.score(part, hits) if (x.n, x.sentence.start) not in taken]
             if LATEST.search(part):
                 ranked = self._newest_first(ranked, hits)
-            for n, sent in self.select(part, ranked, hits, 3 if len(parts) == 1 else 1):
+            most = (r.wide if WIDE.search(part) else r.most) if len(parts) == 1 else 1
+            for n, sent in self.select(part, ranked, hits, most):
                 if (n, sent.start) not in taken:
                     chosen.append((n, sent))
-        return chosen[:3]
+        return chosen[: max(r.most, r.wide)]
 
     def score(self, part: str, hits: list[Hit]) -> list[Scored]:
         """Every eligible sentence of the hits scored against one question part, best first.
@@ -119,6 +134,8 @@ class Extractive:
     def _sentences(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None) -> list[Scored]:
         """The sentences of the hits that may answer a question of `kind`, scored against `part`, best first."""
         r = self.rules
+        if r.reader is not None:
+            return self._read(part, hits, kind, r.reader)
         names = _names(part)
         q = self.embed([part])[0]
         out = []
@@ -138,24 +155,51 @@ class Extractive:
                 out.append(Scored(score, n, s))
         return sorted(out, key=lambda x: -x.score)
 
+    def _read(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None, head: reader.Head) -> list[Scored]:
+        """The sentences of the hits scored by the learned reader: P(the sentence answers the part), best first."""
+        embed = self.reader_embed or reader.encoder().encode
+        q = embed([part])[0]
+        out = []
+        for n, hit in enumerate(hits, 1):
+            p = hit.paragraph
+            if not answer_types.answers_from(kind, p.kind):
+                continue
+            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
+            texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
+            context, document = self._context(hits, n), self._document(hit)
+            for s, text, cos in zip(sentences, texts, embed(texts) @ q if texts else []):
+                x = reader.features(float(cos), part, text, context, document, self.idf, kind)
+                out.append(Scored(head.probability(x), n, s))
+        return sorted(out, key=lambda x: -x.score)
+
+    def _context(self, hits: list[Hit], n: int) -> str:
+        """The paragraph of hit `n` as the reader reads it: with its title, and with the paragraph before it when it
+        carries that one on ("In his opinion, ...") and was retrieved too."""
+        p = hits[n - 1].paragraph
+        before = _preceding(hits, n)
+        lead = hits[before - 1].paragraph.text + "\n" if before and CARRIES_ON.search(p.text) else ""
+        return f"{p.title}\n{lead}{p.text}"
+
     def select(self, part: str, ranked: list[Scored], hits: list[Hit], most: int) -> list[tuple[int, Sentence]]:
         """Up to `most` of the best sentences, each adding words of the part, with what they carry on into."""
         r = self.rules
         if not ranked or ranked[0].score < r.threshold:
             return []
         floor = max(r.threshold, ranked[0].score - r.margin)
-        qstems = set(T.stems(part))
+        qstems, wide = set(T.stems(part)), most > 3
         chosen: list[tuple[int, Sentence]] = []
         covered: set[str] = set()
+        said: set[str] = set()  # every stem of the chosen sentences: a wide answer's next sentence must add some
         for x in ranked:
             if len(chosen) >= most or x.score < floor:
                 break
-            new = (qstems & set(T.stems(x.sentence.text))) - covered
-            if chosen and not new:
+            stems = set(T.stems(x.sentence.text))
+            new = (qstems & stems) - covered
+            if chosen and not new and not (wide and len(stems - said - qstems) >= len(stems) / 2):
                 continue
             chosen.append((x.n, x.sentence))
-            covered |= new
-            for follow in self._carried(hits, x.n, x.sentence)[: 3 - len(chosen)]:
+            covered, said = covered | new, said | stems
+            for follow in self._carried(hits, x.n, x.sentence)[: max(most, 3) - len(chosen)]:
                 chosen.append(follow)
                 covered |= qstems & set(T.stems(follow[1].text))
         return chosen
@@ -216,6 +260,19 @@ def _following(hits: list[Hit], n: int) -> int | None:
     name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
     after = f"{name}#p{int(number) + 1}" if number.isdigit() else ""
     return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == after), None)
+
+
+def _preceding(hits: list[Hit], n: int) -> int | None:
+    """The number of the hit holding the paragraph before hit `n`'s, when it was retrieved too.
+
+    >>> from rag.ingest.corpus import Paragraph
+    >>> hit = lambda i: Hit(Paragraph(f"a.txt#p{i}", "a.txt", "A", 0, 1, "x"), 0.0)
+    >>> _preceding([hit(4), hit(9), hit(3)], 1), _preceding([hit(4), hit(9)], 1)
+    (3, None)
+    """
+    name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
+    before = f"{name}#p{int(number) - 1}" if number.isdigit() else ""
+    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == before), None)
 
 
 def _context(title: str, line: str) -> str:

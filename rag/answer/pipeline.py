@@ -93,7 +93,7 @@ class Pipeline:
         k = self.settings.k if k is None else k
         self.check(question, history, k)
         t0 = time.perf_counter()
-        standalone = self.condense(question.strip(), history or [])
+        standalone = self.retriever.respell(self.condense(question.strip(), history or []))
         parts = T.split_question(standalone)
         hits = self.retrieve(standalone, parts, k)
         t1 = time.perf_counter()
@@ -123,7 +123,11 @@ class Pipeline:
         return self.retriever.index.documents.get(source, {}).get("date", "")
 
     def _dated(self, citations: list[V.Citation]) -> list[V.Citation]:
-        return [replace(c, date=self._date(c.source)) for c in citations]
+        return [self.dated(c) for c in citations]
+
+    def dated(self, citation: V.Citation) -> V.Citation:
+        """`citation` with its document's publication date, when known."""
+        return replace(citation, date=self._date(citation.source))
 
     def verify(self, draft: Draft, hits: list[Hit], question: str = "") -> V.Verified:
         """The draft's citations checked. A model's sentence that no passage supports is dropped; when none is
@@ -142,7 +146,7 @@ class Pipeline:
 
     def retrieve(self, question: str, parts: list[str], k: int) -> list[Hit]:
         """The passages to answer from, and the title or author line of their documents when a part asks for it."""
-        hits = self.retriever.search(question, k, parts)
+        hits = self.retriever.carried_on(self.retriever.search(question, k, parts))
         kinds = {kind for part in parts if (t := answer_types.of(part)) for kind in t.kinds} - {"text"}
         meta = self.retriever.index.meta_of
         sources = dict.fromkeys(h.paragraph.source for h in hits)
@@ -151,7 +155,7 @@ class Pipeline:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k
         self.check(question, None, k)
-        return self.retriever.search(question.strip(), k)
+        return self.retriever.search(self.retriever.respell(question.strip()), k)
 
     def check(self, question: str, history: list[dict[str, str]] | None, k: int) -> None:
         """Refuse bad input with a message that says what is allowed (the limits are the settings')."""
@@ -220,7 +224,7 @@ ANSWERERS = ("extractive", "local", "openai")  # RAG_LLM / --llm
 def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool = False) -> Pipeline:
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import index
-    from rag.answer import retrieve
+    from rag.answer import reader, retrieve
     from rag.answer.extractive import PRESETS
     from rag.index import embed
 
@@ -237,7 +241,8 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
         rules = replace(rules, threshold=s.refusal_threshold)
     documents = {name: d["text"] for name, d in ix.documents.items()}
     dates = {name: d["date"] for name, d in ix.documents.items() if d.get("date")}
-    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, dates=dates, rules=rules)
+    reading = embed.Cached(reader.encoder()) if rules.reader is not None else None
+    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, dates=dates, rules=rules, reader_embed=reading)
     if s.answerer == "extractive":
         return Pipeline(retriever, offline, None, s)
     fallback = offline if s.fallback == "extractive" else None

@@ -5,6 +5,7 @@ Nothing here is about sentences beyond splitting a hit into them; scoring them i
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,14 @@ from rag.errors import InputError
 from rag.index import Index
 from rag.index.store import rrf
 from rag.ingest.corpus import Paragraph
+from rag.text import names
 
 POOL = 50  # candidates taken from each retriever before fusion
 MODES = {"hybrid": ("dense", "bm25"), "dense": ("dense",), "bm25": ("bm25",)}  # mode -> the rankings it fuses
+
+# A paragraph that opens like this carries on the one before it: its speaker, its subject.
+CARRIES_ON = re.compile(r"^\W*(in (his|her|their) (opinion|view|words)|according to (him|her|them)|(he|she|they|this|these"
+                        r"|that|such|it) )", re.I)
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -57,6 +63,14 @@ class Retriever:
             raise InputError(f"unknown retrieval mode {mode!r}: choose one of {', '.join(MODES)}")
         self.index, self.embed, self.mode = index, embed, mode
         self.weights = weights or {}  # per retriever ("dense", "bm25") in the rank fusion; 1.0 each by default
+        self._spellings: tuple[Index, dict[str, str]] | None = None
+
+    def respell(self, question: str) -> str:
+        """`question` with its names spelt as the corpus spells them (Tokaev -> Tokayev): see `text.names`."""
+        held = self._spellings
+        if held is None or held[0] is not self.index:
+            held = self._spellings = (self.index, names.spellings(p.text for p in self.index.paragraphs))
+        return names.to_corpus(question, held[1])
 
     def search(self, question: str, k: int = 5, parts: Sequence[str] = ()) -> list[Hit]:
         """The `k` best passages for `question`, best first.
@@ -70,6 +84,19 @@ class Retriever:
                 if rank < len(ranking) and len(merged) < k:
                     merged.setdefault(ranking[rank].paragraph.id, ranking[rank])
         return list(merged.values())
+
+    def carried_on(self, hits: list[Hit]) -> list[Hit]:
+        """`hits` and, after them, the paragraph after each hit when it carries that one on ("In his opinion, ...")
+        and was not retrieved: it names nobody, so no search finds it for a question about its speaker."""
+        by_id, have = self.index.by_id, {h.paragraph.id for h in hits}
+        out = list(hits)
+        for h in hits:
+            name, _, number = h.paragraph.id.rpartition("#p")
+            after = by_id.get(f"{name}#p{int(number) + 1}") if number.isdigit() else None
+            if after is not None and after.id not in have and CARRIES_ON.search(after.text):
+                out.append(Hit(after, 0.0))
+                have.add(after.id)
+        return out
 
     def rank(self, question: str, pool: int = POOL) -> list[tuple[int, float]]:
         """(paragraph number, fused score) of up to `pool` paragraphs from each retriever, best first.

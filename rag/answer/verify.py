@@ -19,9 +19,12 @@ import numpy as np
 
 from rag import text as T
 from rag.answer.retrieve import Hit, Sentence
+from rag.text import names
 
 SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
 COVERAGE = 0.5  # share of an answer sentence's words its paragraph must hold
+LONG = 15  # words from which a sentence is compared clause by clause too
+CLAUSE = re.compile(r"\s*[,;:—–]\s+|\s+-\s+|\s*\(|\)\s*")
 MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 # A question asking for something (who, what, by how much, ...), not for a yes or a no.
 ASKS_FOR = re.compile(r"^\W*(\w+\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
@@ -165,21 +168,48 @@ def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str
     restates the question (`echo`) is supported only by a passage that says it word for word."""
     if not hit.sentences:
         return False, None, 0.0
-    sims = embed([s.text for s in hit.sentences]) @ vec
-    i = int(np.argmax(sims))
-    score = float(sims[i])
+    pieces = [(i, piece) for i, s in enumerate(hit.sentences) for piece in clauses(s.text)]
+    sims = embed([piece for _, piece in pieces]) @ vec
+    best = int(np.argmax(sims))
+    i, score = pieces[best][0], float(sims[best])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
     ok = score >= SUPPORT and quoted and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE
     return ok and _facts_present(sentence, hit.paragraph.text), hit.sentences[i], score
 
 
+def clauses(sentence: str) -> list[str]:
+    """The sentence, and for a long one its clauses alone and two by two: a claim restating one part of a long
+    sentence is compared with that part.
+
+    >>> clauses("He came, saw the town, and left.")
+    ['He came, saw the town, and left.']
+    >>> clauses("On Tuesday, after a long meeting with the cabinet, the president called for peace and offered help.")[1:4]
+    ['On Tuesday', 'after a long meeting with the cabinet', 'the president called for peace and offered help.']
+    """
+    parts = [p.strip() for p in CLAUSE.split(sentence) if p.strip()]
+    if len(T.words(sentence)) < LONG or len(parts) < 2:
+        return [sentence]
+    return [sentence, *parts, *(f"{a}, {b}" for a, b in zip(parts, parts[1:]))]
+
+
 def _facts_present(sentence: str, paragraph: str) -> bool:
-    """Every number and capitalised name of the sentence also appears in the paragraph."""
+    """Every number and capitalised name of the sentence also appears in the paragraph, spelt any way
+    (`text.names`); the first word too, unless it is a common word.
+
+    >>> p = "Tokayev asked Russia to send forces."
+    >>> _facts_present("Tokaev asked Russia for forces.", p), _facts_present("Putin asked Russia for forces.", p)
+    (True, False)
+    >>> _facts_present("They asked Russia for forces.", p), _facts_present("Tokayev asked for 300 troops.", p)
+    (True, False)
+    """
     if not T.numbers(sentence) <= T.numbers(paragraph):
         return False
     para = set(T.words(paragraph))
-    names = [w for w in T.WORD.findall(sentence)[1:] if w[:1].isupper()]
-    return all(set(T.words(w)) <= para for w in names)
+    keys = {names.key(w) for w in T.WORD.findall(paragraph)}
+    tokens = T.WORD.findall(sentence)
+    first = tokens[:1] if tokens and tokens[0].lower() not in T.STOPWORDS and tokens[0].lower() not in para else []
+    asked = first + [w for w in tokens[1:] if w[:1].isupper()]
+    return all(set(T.words(w)) <= para or names.key(w) in keys for w in asked)
 
 
 def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: bool, score: float) -> int:
