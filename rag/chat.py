@@ -42,6 +42,23 @@ def sources(a: dict[str, Any]) -> None:
         err.print(f"note: {note}", markup=False)
 
 
+def checked(c: dict[str, Any], as_json: bool = False) -> None:
+    """Each sentence of a checked text with its verdict and the quotes that support it, or all as one JSON line."""
+    if as_json:
+        out.print(json.dumps(c, ensure_ascii=False), markup=False)
+        return
+    for s in c["sentences"]:
+        mark = "[green]supported[/]" if s["supported"] else "[red]not supported[/]"
+        out.print(f"{mark} [{s['start']}:{s['end']}]", markup=True, end=" ")
+        out.print(s["text"], markup=False)
+        for q in s["citations"]:
+            out.print(f"    {q['id']} [{q['start']}:{q['end']}] “{q['quote']}”", markup=False)
+        if not s["supported"]:
+            out.print("    no passage of the corpus says this", markup=False)
+    n = sum(s["supported"] for s in c["sentences"])
+    out.print(f"\n{n} of {len(c['sentences'])} sentences supported by the corpus", markup=False)
+
+
 def hits(question: str, found: list[dict[str, Any]], as_json: bool = False) -> None:
     """Ranked passages, best first, or all of them as one JSON line."""
     if as_json:

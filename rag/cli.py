@@ -1,4 +1,4 @@
-"""rag index | search | ask | chat | serve | eval — each command parses its options and calls the core."""
+"""rag index | search | ask | check | chat | serve | eval — each command parses its options and calls the core."""
 
 from __future__ import annotations
 
@@ -115,6 +115,25 @@ def ask(
             chat_mod.answer(p.ask(q, k=k).to_dict(), as_json)
     except RagError as e:
         fail(e)
+
+
+@app.command()
+def check(
+    text: Annotated[str, typer.Argument(help="The text to check; '-' reads it from standard input (blank lines and full stops end sentences).")],
+    k: K = 5,
+    as_json: Json = False,
+    corpus: Corpus = None,
+    index: IndexDir = None,
+) -> None:
+    """Check every sentence of TEXT against the corpus: supported, with the passages that say it, or not."""
+    from rag.answer import check as check_mod
+    from rag.answer import pipeline
+
+    try:
+        checked = check_mod.check(pipeline.build(settings(corpus, index)), sys.stdin.read() if text == "-" else text, k)
+    except RagError as e:
+        fail(e)
+    chat_mod.checked(checked.to_dict(), as_json)
 
 
 @app.command()
@@ -236,12 +255,10 @@ def _reindex(s: Settings) -> None:
 
     embedder = embed.load(s.embed_model)
     report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=index_mod.Where.of(s))
-    err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)",
-              markup=False)
+    err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)", markup=False)
 
 
-model_app = typer.Typer(help="The bundled local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) that `--llm local` answers with.",
-                        no_args_is_help=True)
+model_app = typer.Typer(help="The bundled local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) that `--llm local` answers with.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
 
@@ -259,9 +276,7 @@ def model_setup() -> None:
 
 
 @model_app.command("serve")
-def model_serve(
-    threads: Annotated[int | None, typer.Option(help="CPU threads \\[env RAG_LLM_THREADS; default: the cores available].")] = None,
-) -> None:
+def model_serve(threads: Annotated[int | None, typer.Option(help="CPU threads \\[env RAG_LLM_THREADS; default: the cores available].")] = None) -> None:
     """Run the local model's OpenAI-compatible server alone, for any OpenAI client; Ctrl-C stops it."""
     import time
 
