@@ -21,7 +21,7 @@ from rag import errors
 from rag.answer.pipeline import NOT_BLANK, Answer, Pipeline
 from rag.config import Settings, get_settings
 from rag.ingest import adding, readers
-from rag.serve import checking, middleware
+from rag.serve import checking, middleware, openai_compat
 
 log = logging.getLogger("rag.api")
 
@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     middleware.install_errors(app)
     _answer_routes(app, *request_models(s))
     checking.routes(app, s)
+    openai_compat.routes(app, s)
     _corpus_routes(app)
     _ingest_routes(app, s)
     _page_routes(app)

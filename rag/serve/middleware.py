@@ -43,17 +43,30 @@ ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Problem} for c in (401, 
 def install_errors(app: FastAPI) -> None:
     @app.exception_handler(errors.RagError)
     async def rag_error(request: Request, e: errors.RagError) -> JSONResponse:
-        status = next((code for cls, code in STATUS.items() if isinstance(e, cls)), 500)
-        return JSONResponse({"detail": str(e)}, status_code=status)
+        return JSONResponse({"detail": str(e)}, status_code=status_of(e))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": "; ".join(_describe(x) for x in e.errors())}, status_code=422)
+        return JSONResponse({"detail": describe(e)}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, e: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
         return JSONResponse({"detail": "internal error: the server log has the details"}, status_code=500)
+
+
+def status_of(e: errors.RagError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(e, cls)), 500)
+
+
+def describe(e: RequestValidationError) -> str:
+    """A request's validation errors as one line."""
+    return "; ".join(_describe(x) for x in e.errors())
+
+
+def problem(path: str, message: str) -> dict[str, Any]:
+    """An error body: OpenAI's shape under /v1/, where OpenAI clients read it, `detail` elsewhere."""
+    return {"error": {"message": message, "type": "invalid_request_error"}} if path.startswith("/v1/") else {"detail": message}
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -79,7 +92,7 @@ def install(app: FastAPI, s: Settings) -> None:
         path = request.url.path
         public = path in PUBLIC or path.startswith("/static/")
         if s.api_key and not public and not _authorised(request, s.api_key):
-            response: Any = JSONResponse({"detail": "missing or wrong API key: send Authorization: Bearer <key>"},
+            response: Any = JSONResponse(problem(path, "missing or wrong API key: send Authorization: Bearer <key>"),
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
         else:
             response = await call_next(request)
@@ -125,5 +138,5 @@ class BodyLimit:
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    response = JSONResponse({"detail": f"the request body is over {limit} bytes"}, status_code=413)
+    response = JSONResponse(problem(scope.get("path", ""), f"the request body is over {limit} bytes"), status_code=413)
     await response(scope, receive, send)
