@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from rag import text as T
 from rag.answer import answer_types, reader
 from rag.answer.generate import REFUSAL, Draft, OnToken
-from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence
+from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence, neighbour
 
 # A sentence that starts like this carries on the one before it ("This was stated by ...").
 REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
@@ -176,7 +176,7 @@ class Extractive:
         """The paragraph of hit `n` as the reader reads it: with its title, and with the paragraph before it when it
         carries that one on ("In his opinion, ...") and was retrieved too."""
         p = hits[n - 1].paragraph
-        before = _preceding(hits, n)
+        before = _adjacent(hits, n, -1)
         lead = hits[before - 1].paragraph.text + "\n" if before and CARRIES_ON.search(p.text) else ""
         return f"{p.title}\n{lead}{p.text}"
 
@@ -215,7 +215,7 @@ class Extractive:
         r = self.rules
         later = [(n, s) for s in hits[n - 1].sentences if s.start >= sentence.end]
         if r.announces and r.announces.search(sentence.text):
-            nxt = _following(hits, n)
+            nxt = _adjacent(hits, n)
             after = later + ([(nxt, s) for s in hits[nxt - 1].sentences] if nxt else [])
             return after if ANNOUNCES.search(sentence.text) else after[:1]  # a list runs on, a quote is one sentence
         if r.refers_back and later and r.refers_back.search(later[0][1].text):
@@ -249,30 +249,16 @@ class Extractive:
         return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
 
 
-def _following(hits: list[Hit], n: int) -> int | None:
-    """The number of the hit holding the paragraph after hit `n`'s, when it was retrieved too.
+def _adjacent(hits: list[Hit], n: int, step: int = 1) -> int | None:
+    """The number of the hit holding the paragraph `step` after hit `n`'s (-1: before it), when it was retrieved too.
 
     >>> from rag.ingest.corpus import Paragraph
     >>> hit = lambda i: Hit(Paragraph(f"a.txt#p{i}", "a.txt", "A", 0, 1, "x"), 0.0)
-    >>> _following([hit(4), hit(9), hit(5)], 1), _following([hit(4), hit(9)], 1)
-    (3, None)
+    >>> _adjacent([hit(4), hit(9), hit(5)], 1), _adjacent([hit(4), hit(9)], 1), _adjacent([hit(4), hit(3)], 1, -1)
+    (3, None, 2)
     """
-    name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
-    after = f"{name}#p{int(number) + 1}" if number.isdigit() else ""
-    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == after), None)
-
-
-def _preceding(hits: list[Hit], n: int) -> int | None:
-    """The number of the hit holding the paragraph before hit `n`'s, when it was retrieved too.
-
-    >>> from rag.ingest.corpus import Paragraph
-    >>> hit = lambda i: Hit(Paragraph(f"a.txt#p{i}", "a.txt", "A", 0, 1, "x"), 0.0)
-    >>> _preceding([hit(4), hit(9), hit(3)], 1), _preceding([hit(4), hit(9)], 1)
-    (3, None)
-    """
-    name, _, number = hits[n - 1].paragraph.id.rpartition("#p")
-    before = f"{name}#p{int(number) - 1}" if number.isdigit() else ""
-    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == before), None)
+    other = neighbour(hits[n - 1].paragraph.id, step)
+    return next((m for m, h in enumerate(hits, 1) if h.paragraph.id == other), None)
 
 
 def _context(title: str, line: str) -> str:

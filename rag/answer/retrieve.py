@@ -91,8 +91,7 @@ class Retriever:
         by_id, have = self.index.by_id, {h.paragraph.id for h in hits}
         out = list(hits)
         for h in hits:
-            name, _, number = h.paragraph.id.rpartition("#p")
-            after = by_id.get(f"{name}#p{int(number) + 1}") if number.isdigit() else None
+            after = by_id.get(neighbour(h.paragraph.id))
             if after is not None and after.id not in have and CARRIES_ON.search(after.text):
                 out.append(Hit(after, 0.0))
                 have.add(after.id)
@@ -135,6 +134,16 @@ class Retriever:
             lists["bm25"] = st.lexical(question, pool)
         rank_of = {name: {i: r for r, i in enumerate(ranking, 1)} for name, ranking in lists.items()}
         return [(i, score, {name: rank_of[name].get(i) for name in lists}) for i, score in rrf(lists, self.weights)]
+
+
+def neighbour(paragraph_id: str, step: int = 1) -> str:
+    """The id of the paragraph `step` after this one in its document (-1: before it); "" for a title or author line.
+
+    >>> neighbour("a.txt#p4"), neighbour("a.txt#p4", -1), neighbour("a.txt#title")
+    ('a.txt#p5', 'a.txt#p3', '')
+    """
+    name, _, number = paragraph_id.rpartition("#p")
+    return f"{name}#p{int(number) + step}" if number.isdigit() else ""
 
 
 def idf(index: Index) -> dict[str, float]:
