@@ -47,7 +47,7 @@ def main() -> int:
             Retriever.respell = keep  # type: ignore[method-assign]
     print(f"{n} questions of split {a.split} respelt")
     print("| metric | names as asked | names written the corpus's way |\n|---|---|---|")
-    for m in ("recall@5", "answer_accuracy", "false_refusal_rate", "refusal_accuracy"):
+    for m in ("recall@k", "answer_accuracy", "false_refusal_rate", "refusal_accuracy"):
         print(f"| {m} | {off.get(m)} | {on.get(m)} |")
     return 0
 
