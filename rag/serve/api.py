@@ -21,7 +21,7 @@ from rag import errors
 from rag.answer.pipeline import NOT_BLANK, Answer, Pipeline
 from rag.config import Settings, get_settings
 from rag.ingest import adding, readers
-from rag.serve import checking, middleware, openai_compat
+from rag.serve import checking, mcp_server, middleware, openai_compat
 
 log = logging.getLogger("rag.api")
 
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     _answer_routes(app, *request_models(s))
     checking.routes(app, s)
     openai_compat.routes(app, s)
+    mcp_server.mount(app, s)
     _corpus_routes(app)
     _ingest_routes(app, s)
     _page_routes(app)
