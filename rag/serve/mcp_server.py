@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from mcp.server.fastmcp import FastMCP
     from mcp.types import Resource
+    from starlette.types import Receive, Scope, Send
 
     from rag.answer.pipeline import Pipeline
 
@@ -113,17 +114,34 @@ def _document_text(p: Pipeline, name: str) -> str:
 
 
 def mount(app: FastAPI, s: Settings) -> None:
-    """Serve the same tools at /mcp of the REST app (behind its API key), the session manager in its lifespan."""
-    server = build(s, lambda: app.state.pipeline)
-    app.router.routes.extend(server.streamable_http_app().routes)
+    """Serve the same tools at /mcp of the REST app (behind its API key). A session manager runs once, so each
+    run of the app's lifespan starts a server of its own."""
+    from starlette.routing import Route
+
+    endpoint = _Endpoint()
+    app.router.routes.append(Route("/mcp", endpoint=endpoint))
     outer = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(a: Any) -> AsyncIterator[Any]:
+        server = build(s, lambda: app.state.pipeline)
+        server.streamable_http_app()  # creates its session manager
+        endpoint.manager = server.session_manager
         async with server.session_manager.run(), outer(a) as state:
             yield state
 
     app.router.lifespan_context = lifespan
+
+
+class _Endpoint:
+    """The ASGI app at /mcp, handing each request to the running session manager."""
+
+    manager: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.manager is None:
+            raise errors.IndexError_("the server is starting: try again in a moment")
+        await self.manager.handle_request(scope, receive, send)
 
 
 def run_stdio(s: Settings) -> None:

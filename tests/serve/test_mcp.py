@@ -126,3 +126,17 @@ def test_real_rag_serve_over_http(settings: Settings) -> None:
         run(cited_answer, lambda: http(f"{base}/mcp", "k1"))
         r = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         assert r.status_code == 401
+
+
+def test_http_mcp_survives_a_second_start_of_the_app(pipe: Pipeline) -> None:
+    from fastapi.testclient import TestClient
+
+    from rag.serve import api
+
+    app = api.create_app(pipe.settings, pipe)
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    for _ in range(2):
+        with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+            r = c.post("/mcp", json=init, headers={"Accept": "application/json, text/event-stream"})
+            assert r.status_code == 200 and r.json()["result"]["serverInfo"]["name"] == "rag"

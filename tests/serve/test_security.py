@@ -19,6 +19,7 @@ from tests import fake_llm
 
 Q = "Which countries sent units to the CSTO force in Kazakhstan?"
 EXAMPLES = 200  # per operation; six operations with parameters make over 1,000 requests
+LENIENT = ("POST /documents", "POST /v1/chat/completions")  # schema-valid input that may still be a 422
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +52,9 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(settings: Settings, t
             def run(case: schemathesis.Case) -> None:
                 label = case.operation.label
                 calls[label] = calls.get(label, 0) + 1
-                # a schema cannot say "a PDF that parses": an uploaded file the readers cannot use is a 422 by design
-                excluded = [schemathesis.checks.positive_data_acceptance] if label == "POST /documents" else []
+                # a schema cannot say "a PDF that parses" or "a conversation that ends with a user's question":
+                # an uploaded file the readers cannot use, or a chat without a question, is a 422 by design
+                excluded = [schemathesis.checks.positive_data_acceptance] if label in LENIENT else []
                 try:
                     case.call_and_validate(excluded_checks=excluded)
                 except Exception as e:  # gather every distinct problem, not just the first
