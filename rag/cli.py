@@ -161,7 +161,7 @@ def serve(
     corpus: Corpus = None,
     index: IndexDir = None,
 ) -> None:
-    """Serve the REST API (POST /ask, POST /search, GET /sources/{id}, GET /health; docs at /docs)."""
+    """Serve the REST API (POST /ask, POST /search, GET /sources/{id}, GET /health; docs at /docs), the OpenAI chat API at /v1 and MCP at /mcp."""
     import uvicorn
 
     from rag.serve import api

@@ -64,9 +64,9 @@ def describe(e: RequestValidationError) -> str:
     return "; ".join(_describe(x) for x in e.errors())
 
 
-def problem(path: str, message: str) -> dict[str, Any]:
+def problem(path: str, message: str, kind: str = "invalid_request_error") -> dict[str, Any]:
     """An error body: OpenAI's shape under /v1/, where OpenAI clients read it, `detail` elsewhere."""
-    return {"error": {"message": message, "type": "invalid_request_error"}} if path.startswith("/v1/") else {"detail": message}
+    return {"error": {"message": message, "type": kind}} if path.startswith("/v1/") else {"detail": message}
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -92,7 +92,7 @@ def install(app: FastAPI, s: Settings) -> None:
         path = request.url.path
         public = path in PUBLIC or path.startswith("/static/")
         if s.api_key and not public and not _authorised(request, s.api_key):
-            response: Any = JSONResponse(problem(path, "missing or wrong API key: send Authorization: Bearer <key>"),
+            response: Any = JSONResponse(problem(path, "missing or wrong API key: send Authorization: Bearer <key>", "authentication_error"),
                                          status_code=401, headers={"WWW-Authenticate": "Bearer"})
         else:
             response = await call_next(request)

@@ -77,7 +77,7 @@ def test_api_key_is_required_when_set(pipe: Pipeline) -> None:
     s = pipe.settings.model_copy(update={"api_key": "sekret"})
     with TestClient(api.create_app(s, pipe)) as c:
         r = c.get("/v1/models")
-        assert r.status_code == 401 and "API key" in r.json()["error"]["message"]
+        assert r.status_code == 401 and "API key" in r.json()["error"]["message"] and r.json()["error"]["type"] == "authentication_error"
         assert c.get("/v1/models", headers={"Authorization": "Bearer sekret"}).status_code == 200
 
 
