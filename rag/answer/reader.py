@@ -108,11 +108,20 @@ def check(folder: Path = FOLDER) -> None:
 
 
 @lru_cache(maxsize=2)
-def encoder(folder: Path = FOLDER) -> embed.SentenceTransformerEmbedder:
-    """The bundled sentence encoder with the reader's trained layers; loaded once per process."""
-    from safetensors.torch import load_file
+def encoder(folder: Path = FOLDER) -> embed.Embedder:
+    """The bundled sentence encoder with the reader's trained layers, through ONNX Runtime (`make export-onnx`;
+    through torch only while that export is missing); loaded once per process."""
+    from rag.index import onnx
 
     check(folder)
+    exported = onnx.load(onnx.READER, embed.bundled_model_path(), folder / "encoder.safetensors")
+    return exported or _torch_encoder(folder)
+
+
+def _torch_encoder(folder: Path) -> embed.SentenceTransformerEmbedder:
+    """The reader's encoder in sentence-transformers, for when its ONNX export cannot be made."""
+    from safetensors.torch import load_file
+
     model = embed.SentenceTransformerEmbedder(embed.bundled_model_path(), "reader")
     layers = {k: v.float() for k, v in load_file(str(folder / "encoder.safetensors")).items()}
     transformer: Any = model.model[0].auto_model

@@ -1,4 +1,5 @@
-"""Sentence embeddings from a local sentence-transformers model; nothing is ever downloaded."""
+"""Sentence embeddings: the bundled model through ONNX Runtime (`rag.index.onnx`), or a local
+sentence-transformers folder through torch; nothing is ever downloaded."""
 
 from __future__ import annotations
 
@@ -102,8 +103,12 @@ class Cached:
 
 
 @lru_cache(maxsize=4)
-def load(model: str = "") -> SentenceTransformerEmbedder:
-    """The embedder for `model` (a local folder), or the bundled all-MiniLM-L6-v2; loaded once per process."""
+def load(model: str = "") -> Embedder:
+    """The embedder for `model` (a local folder, through torch), or the bundled all-MiniLM-L6-v2 through ONNX
+    Runtime (through torch only while its export is missing); loaded once per process."""
+    from rag.index import onnx
+
     if model:
         return SentenceTransformerEmbedder(Path(model).expanduser(), Path(model).name)
-    return SentenceTransformerEmbedder(bundled_model_path(), "all-MiniLM-L6-v2")
+    source = bundled_model_path()
+    return onnx.load(onnx.BUNDLED, source) or SentenceTransformerEmbedder(source, onnx.BUNDLED)

