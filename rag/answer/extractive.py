@@ -11,7 +11,7 @@ Every weight and the refusal threshold were chosen on a public calibration set (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag import text as T
@@ -139,12 +139,8 @@ class Extractive:
         names = _names(part)
         q = self.embed([part])[0]
         out = []
-        for n, hit in enumerate(hits, 1):
+        for n, hit, sentences, texts in _candidates(hits, kind):
             p = hit.paragraph
-            if not answer_types.answers_from(kind, p.kind):
-                continue
-            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
-            texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
             cosines = self.embed(texts) @ q if texts else []
             context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
             missing = r.missing_name * self._missing(names, hit) if r.missing_name else 0.0
@@ -160,12 +156,7 @@ class Extractive:
         embed = self.reader_embed or reader.encoder().encode
         q = embed([part])[0]
         out = []
-        for n, hit in enumerate(hits, 1):
-            p = hit.paragraph
-            if not answer_types.answers_from(kind, p.kind):
-                continue
-            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
-            texts = [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
+        for n, hit, sentences, texts in _candidates(hits, kind):
             context, document = self._context(hits, n), self._document(hit)
             for s, text, cos in zip(sentences, texts, embed(texts) @ q if texts else []):
                 x = reader.features(float(cos), part, text, context, document, self.idf, kind)
@@ -247,6 +238,16 @@ class Extractive:
         doc = self._document(hit)
         context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
         return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
+
+
+def _candidates(hits: list[Hit], kind: answer_types.AnswerType | None) -> Iterator[tuple[int, Hit, list[Sentence], list[str]]]:
+    """(hit number, hit, its sentences that may answer a question of `kind`, their texts as scored): headings are
+    left out, and an author line is read with its title."""
+    for n, hit in enumerate(hits, 1):
+        p = hit.paragraph
+        if answer_types.answers_from(kind, p.kind):
+            sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
+            yield n, hit, sentences, [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
 
 
 def _adjacent(hits: list[Hit], n: int, step: int = 1) -> int | None:

