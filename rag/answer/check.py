@@ -19,6 +19,7 @@ from rag.errors import InputError
 
 if TYPE_CHECKING:
     from rag.answer.pipeline import Pipeline
+    from rag.answer.retrieve import Filter
 
 MAX_SENTENCES = 500
 
@@ -47,8 +48,8 @@ def spans(text: str) -> list[tuple[int, int]]:
     return T.sentence_spans(text)
 
 
-def check(pipe: Pipeline, text: str, k: int | None = None) -> Checked:
-    """Every sentence of `text` with its verdict and the passages that support it."""
+def check(pipe: Pipeline, text: str, k: int | None = None, filters: Filter | None = None) -> Checked:
+    """Every sentence of `text` with its verdict and the passages (of the documents `filters` keeps) that support it."""
     if not isinstance(text, str) or not text.strip():
         raise InputError("the text is empty: give something to check")
     limit = pipe.settings.max_check_chars
@@ -58,14 +59,16 @@ def check(pipe: Pipeline, text: str, k: int | None = None) -> Checked:
     if len(found) > MAX_SENTENCES:
         raise InputError(f"the text has {len(found)} sentences; the limit is {MAX_SENTENCES}")
     k = pipe.settings.k if k is None else k
-    return Checked(text, [_sentence(pipe, text, s, e, k) for s, e in found])
+    if filters:
+        filters.rows(pipe.retriever.index)  # no document kept is said once, before any sentence is searched
+    return Checked(text, [_sentence(pipe, text, s, e, k, filters) for s, e in found])
 
 
-def _sentence(pipe: Pipeline, text: str, start: int, end: int, k: int) -> Sentence:
+def _sentence(pipe: Pipeline, text: str, start: int, end: int, k: int, filters: Filter | None = None) -> Sentence:
     """One sentence, retrieved for with its names spelt the corpus's way, and verified against what was found."""
     claim = " ".join(text[start:end].split())
     query = pipe.retriever.respell(claim)
-    hits = pipe.retrieve(query, [query], k)
+    hits = pipe.retrieve(query, [query], k, filters)
     verified = V.verify(query, hits, pipe.retriever.embed)
     supported = bool(verified.claims) and all(c.supported for c in verified.claims)
     citations = [pipe.dated(c) for c in verified.citations if c.supported] if supported else []

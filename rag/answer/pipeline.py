@@ -12,7 +12,7 @@ from rag.answer import answer_types
 from rag.answer import verify as V
 from rag.answer.extractive import Extractive
 from rag.answer.generate import REFUSAL, Draft, Generator, OnToken, Unavailable
-from rag.answer.retrieve import Hit, Retriever
+from rag.answer.retrieve import Filter, Hit, Retriever
 from rag.config import Settings, get_settings
 from rag.errors import InputError, LLMError
 
@@ -88,14 +88,14 @@ class Pipeline:
         return not isinstance(self.generator, Extractive)
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
-            on_token: OnToken | None = None) -> Answer:
+            on_token: OnToken | None = None, filters: Filter | None = None) -> Answer:
         """Answer `question` from the corpus, every sentence cited and checked; the draft streams to `on_token`."""
         k = self.settings.k if k is None else k
         self.check(question, history, k)
         t0 = time.perf_counter()
         standalone = self.retriever.respell(self.condense(question.strip(), history or []))
         parts = T.split_question(standalone)
-        hits = self.retrieve(standalone, parts, k)
+        hits = self.retrieve(standalone, parts, k, filters)  # only from the documents `filters` keeps
         t1 = time.perf_counter()
         draft, notes = self._generate(standalone, parts, hits, on_token)
         t2 = time.perf_counter()
@@ -144,18 +144,18 @@ class Pipeline:
         return replace(fallback, notes=kept.notes + ["no sentence of the model's answer could be verified: "
                                                       "answered with the corpus sentences it was given"])
 
-    def retrieve(self, question: str, parts: list[str], k: int) -> list[Hit]:
+    def retrieve(self, question: str, parts: list[str], k: int, filters: Filter | None = None) -> list[Hit]:
         """The passages to answer from, and the title or author line of their documents when a part asks for it."""
-        hits = self.retriever.carried_on(self.retriever.search(question, k, parts))
+        hits = self.retriever.carried_on(self.retriever.search(question, k, parts, filters))
         kinds = {kind for part in parts if (t := answer_types.of(part)) for kind in t.kinds} - {"text"}
         meta = self.retriever.index.meta_of
         sources = dict.fromkeys(h.paragraph.source for h in hits)
         return hits + [Hit(meta[(s, kind)], 0.0) for s in sources for kind in sorted(kinds) if (s, kind) in meta]
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, filters: Filter | None = None) -> list[Hit]:
         k = self.settings.k if k is None else k
         self.check(question, None, k)
-        return self.retriever.search(self.retriever.respell(question.strip()), k)
+        return self.retriever.search(self.retriever.respell(question.strip()), k, filters=filters)
 
     def check(self, question: str, history: list[dict[str, str]] | None, k: int) -> None:
         """Refuse bad input with a message that says what is allowed (the limits are the settings')."""

@@ -9,6 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from fnmatch import fnmatchcase
 from functools import cached_property
 
 import numpy as np
@@ -55,6 +57,62 @@ class Hit:
                 "page": p.page}
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which documents a search may return: published from `date_from` to `date_to` (YYYY-MM-DD, both kept)
+    and named by one of `sources` (names or fnmatch patterns). A document without a date fails a date filter.
+
+    >>> Filter.of("2024-01-01", "", ["bbc-*"]).keeps("bbc-7.txt", {"date": "2024-03-02"})
+    True
+    """
+
+    date_from: str = ""
+    date_to: str = ""
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, date_from: str | None = None, date_to: str | None = None, sources: Sequence[str] | None = None) -> Filter:
+        """A filter from the edges' values, checked: a date that is not YYYY-MM-DD is an InputError."""
+        for name, value in (("date_from", date_from), ("date_to", date_to)):
+            if value and not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) and _is_date(value)):
+                raise InputError(f"{name} must be a date as YYYY-MM-DD, not {value!r}")
+        if date_from and date_to and date_from > date_to:
+            raise InputError(f"date_from {date_from} is after date_to {date_to}")
+        return cls(date_from or "", date_to or "", tuple(s for s in sources or () if s))
+
+    def __bool__(self) -> bool:
+        return bool(self.date_from or self.date_to or self.sources)
+
+    def __str__(self) -> str:
+        said = [f"from {self.date_from}" if self.date_from else "", f"to {self.date_to}" if self.date_to else "",
+                f"sources {', '.join(self.sources)}" if self.sources else ""]
+        return " ".join(w for w in said if w)
+
+    def keeps(self, name: str, document: dict[str, str]) -> bool:
+        if self.sources and not any(fnmatchcase(name, pattern) for pattern in self.sources):
+            return False
+        day = str(document.get("date", ""))[:10]
+        if (self.date_from or self.date_to) and not _is_date(day):
+            return False
+        return (not self.date_from or day >= self.date_from) and (not self.date_to or day <= self.date_to)
+
+    def rows(self, index: Index) -> np.ndarray:
+        """Rows of `index.paragraphs` in the documents kept, ascending; an InputError when no document is kept."""
+        names = {name for name, d in index.documents.items() if self.keeps(name, d)}
+        rows = np.fromiter((i for i, p in enumerate(index.paragraphs) if p.source in names), dtype=np.int64)
+        if not len(rows):
+            raise InputError(f"no document matches the filters: {self} (of {len(index.documents)} documents)")
+        return rows
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
 class Retriever:
     """Holds the index and an embedding function; `search` is safe to call from several threads."""
 
@@ -72,12 +130,13 @@ class Retriever:
             held = self._spellings = (self.index, names.spellings(p.text for p in self.index.paragraphs))
         return names.to_corpus(question, held[1])
 
-    def search(self, question: str, k: int = 5, parts: Sequence[str] = ()) -> list[Hit]:
-        """The `k` best passages for `question`, best first.
+    def search(self, question: str, k: int = 5, parts: Sequence[str] = (), filters: Filter | None = None) -> list[Hit]:
+        """The `k` best passages for `question`, best first, from the documents `filters` keeps.
 
         A question in two `parts` gets the best passages of the whole and of each part, in turns.
         """
-        rankings = [self._search(q, k) for q in [question, *(parts if len(parts) > 1 else ())]]
+        rows = filters.rows(self.index) if filters else None
+        rankings = [self._search(q, k, rows) for q in [question, *(parts if len(parts) > 1 else ())]]
         merged: dict[str, Hit] = {}
         for rank in range(k):
             for ranking in rankings:
@@ -105,11 +164,11 @@ class Retriever:
         q = self.embed([question])[0]
         return [(i, score) for i, score, _ in self._fuse(q, question, pool)]
 
-    def _search(self, question: str, k: int) -> list[Hit]:
+    def _search(self, question: str, k: int, rows: np.ndarray | None = None) -> list[Hit]:
         q = self.embed([question])[0]
         hits: list[Hit] = []
         seen: list[set[tuple[str, ...]]] = []
-        for i, score, ranks in self._fuse(q, question, max(POOL, 4 * k)):
+        for i, score, ranks in self._fuse(q, question, max(POOL, 4 * k), rows):
             p = self.index.paragraphs[i]
             sh = T.shingles(p.text)
             if any(T.containment(sh, s) >= 0.8 for s in seen):
@@ -120,18 +179,19 @@ class Retriever:
                 break
         return hits
 
-    def _fuse(self, q: np.ndarray, question: str, pool: int) -> list[tuple[int, float, dict[str, int | None]]]:
-        """(row, fused score, rank per retriever) of the store's rankings, best first."""
+    def _fuse(self, q: np.ndarray, question: str, pool: int,
+              rows: np.ndarray | None = None) -> list[tuple[int, float, dict[str, int | None]]]:
+        """(row, fused score, rank per retriever) of the store's rankings (among `rows` when given), best first."""
         st = self.index.store
         if not self.index.paragraphs:
             return []
         if st.server_fusion and self.mode == "hybrid" and not self.weights:  # the store fuses, as it would at scale
-            return [(i, score, {}) for i, score in st.fused(q, question, pool)]
+            return [(i, score, {}) for i, score in st.fused(q, question, pool, rows)]
         lists: dict[str, list[int]] = {}
         if "dense" in MODES[self.mode]:
-            lists["dense"] = st.dense(q, pool)
+            lists["dense"] = st.dense(q, pool, rows)
         if "bm25" in MODES[self.mode]:
-            lists["bm25"] = st.lexical(question, pool)
+            lists["bm25"] = st.lexical(question, pool, rows)
         rank_of = {name: {i: r for r, i in enumerate(ranking, 1)} for name, ranking in lists.items()}
         return [(i, score, {name: rank_of[name].get(i) for name in lists}) for i, score in rrf(lists, self.weights)]
 

@@ -114,3 +114,21 @@ def test_a_milvus_that_goes_away_is_a_502_with_a_message(settings: Settings, tmp
         p.retriever.index.store.client.close()  # the connection to Milvus is gone
         r = client.post("/ask", json={"question": "Which countries sent units to the CSTO force?"})
         assert r.status_code == 502 and r.json()["detail"].startswith("Milvus at ")
+
+
+def test_rows_select_inside_the_search_before_the_top_k(filled: tuple[store.Store, list[str], np.ndarray]) -> None:
+    st, keys, vectors = filled
+    rows = np.array([keys.index("k-school"), keys.index("k-cafe")])
+    row = keys.index("k-water")  # the best match overall, outside the selection
+    assert sorted(st.dense(vectors[row], 2, rows)) == sorted(rows.tolist())
+    assert st.lexical("water valley school", 2, rows) == [keys.index("k-school")]
+    assert {i for i, _ in st.fused(vectors[row], "water use fell", 3, rows)} <= set(rows.tolist())
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+def test_approximate_faiss_keeps_k_rows_of_a_narrow_selection(kind: str) -> None:
+    v = _vectors(2000, 16)
+    st = store.Local.build([str(i) for i in range(2000)], [f"w{i % 7}" for i in range(2000)], v, kind)
+    rows = np.arange(0, 2000, 101)
+    found = st.dense(v[5], 10, rows)
+    assert len(found) == 10 and set(found) <= set(rows.tolist())

@@ -71,16 +71,19 @@ class Store(Protocol):
     def delete(self, keys: list[str]) -> None:
         ...
 
-    def dense(self, vector: np.ndarray, k: int) -> list[int]:
-        """Rows of the `k` nearest paragraphs by inner product, best first."""
+    def dense(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
+        """Rows of the `k` nearest paragraphs by inner product, best first; only among `rows` when given
+        (the selection is made inside the search, before the top `k` are taken)."""
         ...
 
-    def lexical(self, question: str, k: int) -> list[int]:
-        """Rows of up to `k` paragraphs by BM25, best first (none when no word of the question is known)."""
+    def lexical(self, question: str, k: int, rows: np.ndarray | None = None) -> list[int]:
+        """Rows of up to `k` paragraphs by BM25, best first (none when no word of the question is known);
+        only among `rows` when given."""
         ...
 
-    def fused(self, vector: np.ndarray, question: str, k: int) -> list[tuple[int, float]]:
-        """Rows and scores of the dense and lexical rankings fused by reciprocal rank, best first."""
+    def fused(self, vector: np.ndarray, question: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Rows and scores of the dense and lexical rankings fused by reciprocal rank, best first; only among
+        `rows` when given."""
         ...
 
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:

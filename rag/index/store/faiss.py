@@ -61,6 +61,22 @@ def faiss_index(vectors: np.ndarray, kind: str) -> Any:
     return index
 
 
+def search_params(index: Any, rows: np.ndarray, wide: bool = False) -> Any:
+    """FAISS search parameters that keep only `rows`, for the index's kind; `wide` probes every IVF cell and
+    a far larger HNSW neighbourhood, for a selection too narrow for the usual settings to reach."""
+    import faiss as F
+
+    faiss: Any = F  # its stubs lack the parameter classes' keyword arguments
+    sel = faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64))
+    if hasattr(index, "nprobe"):
+        params: Any = faiss.SearchParametersIVF(sel=sel, nprobe=index.nlist if wide else index.nprobe)
+    elif hasattr(index, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=sel, efSearch=4096 if wide else index.hnsw.efSearch)
+    else:
+        params = faiss.SearchParameters(sel=sel)
+    return params
+
+
 def bm25_index(texts: list[str]) -> Any:
     import bm25s
 
@@ -95,24 +111,34 @@ class Local:
         kept = [i for i, k in enumerate(self._keys) if k not in set(keys)]
         self._rebuild([self._keys[i] for i in kept], [self._texts[i] for i in kept], self._vectors[kept])  # type: ignore[index]
 
-    def dense(self, vector: np.ndarray, k: int) -> list[int]:
+    def dense(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
         if not self._keys:
             return []
-        _, ids = self.faiss.search(vector.reshape(1, -1).astype(np.float32), min(k, len(self._keys)))
-        return [int(i) for i in ids[0] if i >= 0]
+        q, k = vector.reshape(1, -1).astype(np.float32), min(k, len(self._keys) if rows is None else len(rows))
+        if rows is None:
+            return [int(i) for i in self.faiss.search(q, k)[1][0] if i >= 0]
+        found = [int(i) for i in self.faiss.search(q, k, params=search_params(self.faiss, rows))[1][0] if i >= 0]
+        if len(found) < k:  # the probed IVF cells or HNSW neighbours held too few of the rows: look wider
+            found = [int(i) for i in self.faiss.search(q, k, params=search_params(self.faiss, rows, True))[1][0] if i >= 0]
+        return found
 
-    def lexical(self, question: str, k: int) -> list[int]:
+    def lexical(self, question: str, k: int, rows: np.ndarray | None = None) -> list[int]:
         vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
         tokens = [t for t in T.stems(question) if t in vocab]
         if not tokens:
             return []
-        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1)
+        mask = None
+        if rows is not None:  # scores of the other rows are zeroed before the top k are taken
+            mask = np.zeros(len(self._keys), dtype=np.float32)
+            mask[rows] = 1.0
+        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1,
+                                         weight_mask=mask)
         return [int(i) for i, s in zip(ids[0], scores[0]) if s > 0]
 
-    def fused(self, vector: np.ndarray, question: str, k: int) -> list[tuple[int, float]]:
+    def fused(self, vector: np.ndarray, question: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         from rag.index.store import rrf
 
-        return rrf({"dense": self.dense(vector, k), "bm25": self.lexical(question, k)})[:k]
+        return rrf({"dense": self.dense(vector, k, rows), "bm25": self.lexical(question, k, rows)})[:k]
 
     def get(self, keys: list[str]) -> dict[str, np.ndarray]:
         rows = {key: i for i, key in enumerate(self._keys)}

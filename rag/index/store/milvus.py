@@ -50,6 +50,7 @@ class Milvus:
             raise StoreError(f"Milvus at {uri} cannot be used ({type(e).__name__}: {_short(e)}): check RAG_MILVUS_URI") from e
         self.uri, self.collection, self.dim = uri, collection, dim
         self.rows = {k: i for i, k in enumerate(keys or [])}
+        self.order = list(keys or [])  # row -> key
 
     def _create(self, collection: str, dim: int) -> None:
         from pymilvus import DataType, Function, FunctionType
@@ -84,24 +85,25 @@ class Milvus:
         """
         self._call(self.client.flush, self.collection, timeout=SEAL_TIMEOUT)
 
-    def dense(self, vector: np.ndarray, k: int) -> list[int]:
+    def dense(self, vector: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
         found = self._call(self.client.search, self.collection, [vector.astype(float).tolist()], anns_field="dense",
-                           limit=k, search_params={"metric_type": "IP"})
+                           limit=k, search_params={"metric_type": "IP"}, filter=self.where(rows))
         return self._rows(found)
 
-    def lexical(self, question: str, k: int) -> list[int]:
+    def lexical(self, question: str, k: int, rows: np.ndarray | None = None) -> list[int]:
         if not words(question):
             return []
         found = self._call(self.client.search, self.collection, [words(question)], anns_field="sparse", limit=k,
-                           search_params={"metric_type": "BM25"})
+                           search_params={"metric_type": "BM25"}, filter=self.where(rows))
         return self._rows(found)
 
-    def fused(self, vector: np.ndarray, question: str, k: int) -> list[tuple[int, float]]:
+    def fused(self, vector: np.ndarray, question: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         from pymilvus import AnnSearchRequest, RRFRanker
 
-        requests = [AnnSearchRequest([vector.astype(float).tolist()], "dense", {"metric_type": "IP"}, k)]
+        expr = self.where(rows) or None
+        requests = [AnnSearchRequest([vector.astype(float).tolist()], "dense", {"metric_type": "IP"}, k, expr=expr)]
         if words(question):
-            requests.append(AnnSearchRequest([words(question)], "sparse", {"metric_type": "BM25"}, k))
+            requests.append(AnnSearchRequest([words(question)], "sparse", {"metric_type": "BM25"}, k, expr=expr))
         found = self._call(self.client.hybrid_search, self.collection, requests, RRFRanker(RRF_K), limit=k)
         return [(self.rows[h["key"]], float(h["distance"])) for h in found[0] if h["key"] in self.rows]
 
@@ -120,6 +122,13 @@ class Milvus:
     def count(self) -> int:
         stats = self._call(self.client.get_collection_stats, self.collection)
         return int(stats.get("row_count", 0))
+
+    def where(self, rows: np.ndarray | None) -> str:
+        """A filter expression keeping only `rows` ("" keeps all): their keys listed, which suits thousands of
+        rows, not millions (a collection with source and date fields would filter those instead)."""
+        if rows is None:
+            return ""
+        return "key in [" + ", ".join(f'"{self.order[int(i)]}"' for i in rows) + "]"
 
     def _rows(self, found: Any) -> list[int]:
         """Row numbers of the hits the opening build knows (rows added since by another build are skipped)."""
