@@ -9,48 +9,23 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from rag import errors
-from rag.answer.pipeline import NOT_BLANK, Answer, Pipeline
+from rag.answer.pipeline import Answer, Pipeline
 from rag.config import Settings, get_settings
 from rag.ingest import adding, readers
-from rag.serve import checking, mcp_server, middleware, openai_compat
+from rag.serve import bodies, checking, mcp_server, middleware, openai_compat
 
 log = logging.getLogger("rag.api")
 
 STATIC = Path(__file__).parent / "web"
-EXAMPLE = "Units from which countries were in the CSTO force?"
-
-
-def request_models(s: Settings) -> tuple[type[BaseModel], type[BaseModel]]:
-    """The /ask and /search bodies, their limits taken from the settings so that the schema publishes them."""
-
-    class Turn(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        role: Literal["user", "assistant"] = Field(examples=["user"])
-        content: str = Field(max_length=s.max_turn_chars, examples=[EXAMPLE])
-
-    class AskRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=NOT_BLANK, description="The question.")
-        history: list[Turn] | None = Field(None, max_length=s.max_history_turns,
-                                           description="Earlier turns, oldest first, for follow-up questions.")
-        k: int | None = Field(None, ge=1, le=s.max_k, description="Passages to retrieve.")
-        stream: bool = Field(False, description="Answer as Server-Sent Events: deltas, citations, then the whole answer.")
-
-    class SearchRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": EXAMPLE, "k": 5}]})
-        question: str = Field(min_length=1, max_length=s.max_question_chars, pattern=NOT_BLANK)
-        k: int = Field(5, ge=1, le=s.max_k)
-
-    return AskRequest, SearchRequest
 
 
 class HitOut(BaseModel):
@@ -127,7 +102,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     )
     middleware.install(app, s)
     middleware.install_errors(app)
-    _answer_routes(app, *request_models(s))
+    _answer_routes(app, *bodies.request_models(s))
     checking.routes(app, s)
     openai_compat.routes(app, s)
     mcp_server.mount(app, s)
@@ -156,15 +131,17 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
         p: Pipeline = request.app.state.pipeline
         history = [t.model_dump() for t in body.history] if body.history else None
         if body.stream:
+            if body.filters():  # the stream does not take them yet; an answer from every document would mislead
+                raise errors.InputError("filters are not applied to a streamed answer yet: ask without stream")
             p.check(body.question, history, p.settings.k if body.k is None else body.k)  # bad input: 4xx, not a stream
             return StreamingResponse(_stream(p, body.question, history, body.k), media_type="text/event-stream")
-        answer = await run_in_threadpool(p.ask, body.question, history, body.k)
+        answer = await run_in_threadpool(lambda: p.ask(body.question, history, body.k, filters=body.filters()))
         request.state.timings = answer.timings_ms
         return answer
 
     async def search(body: Any, request: Request) -> Any:
         """The passages most relevant to a question, best first."""
-        hits = await run_in_threadpool(request.app.state.pipeline.search, body.question, body.k)
+        hits = await run_in_threadpool(request.app.state.pipeline.search, body.question, body.k, body.filters())
         return {"question": body.question, "hits": [h.public() for h in hits]}
 
     ask.__annotations__["body"], search.__annotations__["body"] = ask_body, search_body  # models built from settings

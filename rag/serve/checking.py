@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from rag.answer import check
-from rag.answer.pipeline import NOT_BLANK
 from rag.answer.verify import Citation
 from rag.config import Settings
+from rag.serve import bodies
 
 
 class SentenceOut(BaseModel):
@@ -31,15 +31,11 @@ class CheckResponse(BaseModel):
 def routes(app: FastAPI, s: Settings) -> None:
     """Add POST /check, its body's limit taken from the settings so that the schema publishes it."""
 
-    class CheckRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "Kazakhstan borders Russia."}]})
-        text: str = Field(min_length=1, max_length=s.max_check_chars, pattern=NOT_BLANK,
-                          description="The text to check; full stops and line breaks end its sentences.")
-        k: int | None = Field(None, ge=1, le=s.max_k, description="Passages to retrieve for each sentence.")
+    CheckRequest = bodies.check_model(s)
 
     async def check_text(body: Any, request: Request) -> Any:
         """Each sentence of a text with its verdict and the passages that support it."""
-        checked = await run_in_threadpool(check.check, request.app.state.pipeline, body.text, body.k)
+        checked = await run_in_threadpool(check.check, request.app.state.pipeline, body.text, body.k, body.filters())
         return checked.to_dict()
 
     check_text.__annotations__["body"] = CheckRequest
