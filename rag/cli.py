@@ -11,7 +11,7 @@ import typer
 
 from rag import chat as chat_mod
 from rag.answer.pipeline import ANSWERERS
-from rag.answer.retrieve import MODES
+from rag.answer.retrieve import MODES, Filter
 from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
 from rag.evaluate import SPLITS
@@ -31,6 +31,9 @@ Corpus = Annotated[Path | None, typer.Option("--corpus", help="Corpus: a folder 
 IndexDir = Annotated[Path | None, typer.Option("--index", help="Index folder \\[env RAG_INDEX_DIR; default index/].")]
 K = Annotated[int, typer.Option("-k", "--k", help="Passages to retrieve.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Since = Annotated[str | None, typer.Option("--since", help="Only documents published on or after this date (YYYY-MM-DD).")]
+Until = Annotated[str | None, typer.Option("--until", help="Only documents published on or before this date (YYYY-MM-DD).")]
+Sources = Annotated[list[str] | None, typer.Option("--source", metavar="<name>", help="Only this document: a name or a glob pattern (bbc-*); repeatable.")]
 Llm = Annotated[str | None, typer.Option("--llm", help=f"Who answers: {', '.join(ANSWERERS)} (local: the bundled model, after `make setup-llm`; openai: OPENAI_BASE_URL) \\[env RAG_LLM; default extractive, or openai when OPENAI_* is set].")]
 
 
@@ -85,13 +88,14 @@ def search(
     as_json: Json = False,
     corpus: Corpus = None,
     index: IndexDir = None,
+    since: Since = None, until: Until = None, source: Sources = None,
 ) -> None:
     """Show the passages most relevant to QUESTION, best first."""
     from rag.answer import pipeline
 
     try:
         p = pipeline.build(settings(corpus, index))
-        hits = p.search(question, k)
+        hits = p.search(question, k, Filter.of(since, until, source) or None)
     except RagError as e:
         fail(e)
     chat_mod.hits(question, [h.public() for h in hits], as_json)
@@ -105,16 +109,18 @@ def ask(
     llm: Llm = None,
     corpus: Corpus = None,
     index: IndexDir = None,
+    since: Since = None, until: Until = None, source: Sources = None,
 ) -> None:
     """Answer QUESTION from the corpus, citing a verbatim quote for every sentence, or refuse."""
     from rag.answer import pipeline
 
     try:
+        filters = Filter.of(since, until, source) or None
         p = pipeline.build(settings(corpus, index, llm))
         # from standard input a blank line between questions is no question; an empty argument is one, and an error
         questions = (line.strip() for line in sys.stdin if line.strip()) if question == "-" else iter([question])
         for q in questions:
-            chat_mod.answer(p.ask(q, k=k).to_dict(), as_json)
+            chat_mod.answer(p.ask(q, k=k, filters=filters).to_dict(), as_json)
     except RagError as e:
         fail(e)
 
@@ -126,13 +132,16 @@ def check(
     as_json: Json = False,
     corpus: Corpus = None,
     index: IndexDir = None,
+    since: Since = None, until: Until = None, source: Sources = None,
 ) -> None:
     """Check every sentence of TEXT against the corpus: supported, with the passages that say it, or not."""
     from rag.answer import check as check_mod
     from rag.answer import pipeline
 
     try:
-        checked = check_mod.check(pipeline.build(settings(corpus, index)), sys.stdin.read() if text == "-" else text, k)
+        filters = Filter.of(since, until, source) or None
+        text = sys.stdin.read() if text == "-" else text
+        checked = check_mod.check(pipeline.build(settings(corpus, index)), text, k, filters)
     except RagError as e:
         fail(e)
     chat_mod.checked(checked.to_dict(), as_json)
