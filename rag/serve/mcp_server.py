@@ -18,6 +18,7 @@ from pydantic import AnyUrl
 
 from rag import errors
 from rag.answer import check as check_mod
+from rag.answer.retrieve import Filter
 from rag.config import Settings
 
 if TYPE_CHECKING:
@@ -54,25 +55,31 @@ def build(s: Settings, pipeline: Callable[[], Pipeline]) -> FastMCP:
 
 def _tools(server: FastMCP, s: Settings, pipeline: Callable[[], Pipeline]) -> None:
     @server.tool()
-    async def search(question: str, k: int | None = None) -> dict[str, Any]:
-        """The passages most relevant to a question, best first; `k` of them (default 5)."""
-        hits = await _run(pipeline().search, question, k)
+    async def search(question: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None,
+                     sources: list[str] | None = None) -> dict[str, Any]:
+        """The passages most relevant to a question, best first; `k` of them (default 5). Optional filters:
+        `date_from`, `date_to` (YYYY-MM-DD, publication dates) and `sources` (document names or glob patterns)."""
+        hits = await _run(pipeline().search, question, k, Filter.of(date_from, date_to, sources) or None)
         return {"question": question, "hits": [h.public() for h in hits]}
 
     @server.tool()
-    async def ask(question: str, history: list[dict[str, str]] | None = None, k: int | None = None) -> dict[str, Any]:
+    async def ask(question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
+                  date_from: str | None = None, date_to: str | None = None, sources: list[str] | None = None) -> dict[str, Any]:
         """Answer a question from the corpus: every sentence carries [n] markers naming `citations`, each a
         verbatim quote checked against its paragraph; `refused` when the corpus does not hold the answer.
-        `history`: earlier turns ({"role": "user" | "assistant", "content": ...}), oldest first."""
-        answer = await _run(pipeline().ask, question, history, k)
+        `history`: earlier turns ({"role": "user" | "assistant", "content": ...}), oldest first. Filters as `search`'s."""
+        filters = Filter.of(date_from, date_to, sources) or None
+        answer = await _run(lambda: pipeline().ask(question, history, k, filters=filters))
         keep = ("question", "answer", "refused", "citations", "standalone_question", "notes", "generator")
         return {name: value for name, value in answer.to_dict().items() if name in keep}
 
     @server.tool()
-    async def check(text: str, k: int | None = None) -> dict[str, Any]:
+    async def check(text: str, k: int | None = None, date_from: str | None = None, date_to: str | None = None,
+                    sources: list[str] | None = None) -> dict[str, Any]:
         """Check any text against the corpus, sentence by sentence: each sentence's verdict and the quotes that
-        support it."""
-        return (await _run(check_mod.check, pipeline(), text, k)).to_dict()
+        support it. Filters as `search`'s."""
+        filters = Filter.of(date_from, date_to, sources) or None
+        return (await _run(check_mod.check, pipeline(), text, k, filters)).to_dict()
 
     @server.tool()
     async def get_source(id: str) -> dict[str, Any]:
