@@ -60,7 +60,7 @@ def check(pipe: Pipeline, text: str, k: int | None = None, filters: Filter | Non
         raise InputError(f"the text has {len(found)} sentences; the limit is {MAX_SENTENCES}")
     k = pipe.settings.k if k is None else k
     if filters:
-        filters.rows(pipe.retriever.index)  # no document kept is said once, before any sentence is searched
+        filters.rows(pipe.retriever.index, pipe.retriever.source_rows())  # no document kept is said once, before any sentence is searched
     return Checked(text, [_sentence(pipe, text, s, e, k, filters) for s, e in found])
 
 

@@ -96,13 +96,24 @@ class Filter:
             return False
         return (not self.date_from or day >= self.date_from) and (not self.date_to or day <= self.date_to)
 
-    def rows(self, index: Index) -> np.ndarray:
-        """Rows of `index.paragraphs` in the documents kept, ascending; an InputError when no document is kept."""
-        names = {name for name, d in index.documents.items() if self.keeps(name, d)}
-        rows = np.fromiter((i for i, p in enumerate(index.paragraphs) if p.source in names), dtype=np.int64)
+    def rows(self, index: Index, by_source: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Rows of `index.paragraphs` in the documents kept, ascending; an InputError when no document is kept.
+
+        `by_source` (`source_rows(index)`, which a retriever keeps) saves a pass over the paragraphs."""
+        by_source = source_rows(index) if by_source is None else by_source
+        kept = [by_source[name] for name, d in index.documents.items() if name in by_source and self.keeps(name, d)]
+        rows = np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
         if not len(rows):
             raise InputError(f"no document matches the filters: {self} (of {len(index.documents)} documents)")
         return rows
+
+
+def source_rows(index: Index) -> dict[str, np.ndarray]:
+    """The rows of each document's paragraphs."""
+    rows: dict[str, list[int]] = {}
+    for i, p in enumerate(index.paragraphs):
+        rows.setdefault(p.source, []).append(i)
+    return {name: np.array(r, dtype=np.int64) for name, r in rows.items()}
 
 
 def _is_date(value: str) -> bool:
@@ -122,6 +133,7 @@ class Retriever:
         self.index, self.embed, self.mode = index, embed, mode
         self.weights = weights or {}  # per retriever ("dense", "bm25") in the rank fusion; 1.0 each by default
         self._spellings: tuple[Index, dict[str, str]] | None = None
+        self._rows: tuple[Index, dict[str, np.ndarray]] | None = None
 
     def respell(self, question: str) -> str:
         """`question` with its names spelt as the corpus spells them (Tokaev -> Tokayev): see `text.names`."""
@@ -135,7 +147,7 @@ class Retriever:
 
         A question in two `parts` gets the best passages of the whole and of each part, in turns.
         """
-        rows = filters.rows(self.index) if filters else None
+        rows = filters.rows(self.index, self.source_rows()) if filters else None
         rankings = [self._search(q, k, rows) for q in [question, *(parts if len(parts) > 1 else ())]]
         merged: dict[str, Hit] = {}
         for rank in range(k):
@@ -143,6 +155,13 @@ class Retriever:
                 if rank < len(ranking) and len(merged) < k:
                     merged.setdefault(ranking[rank].paragraph.id, ranking[rank])
         return list(merged.values())
+
+    def source_rows(self) -> dict[str, np.ndarray]:
+        """`source_rows` of the index, kept until the index is swapped."""
+        held = self._rows
+        if held is None or held[0] is not self.index:
+            held = self._rows = (self.index, source_rows(self.index))
+        return held[1]
 
     def carried_on(self, hits: list[Hit]) -> list[Hit]:
         """`hits` and, after them, the paragraph after each hit when it carries that one on ("In his opinion, ...")
