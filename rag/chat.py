@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 
 from rag.answer.pipeline import Pipeline
+from rag.answer.retrieve import Filter
+from rag.answer.verify import Verified
 from rag.errors import RagError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -26,6 +28,16 @@ def answer(a: dict[str, Any], as_json: bool = False) -> None:
         return
     out.print(a["answer"], markup=False)
     sources(a)
+
+
+def ask(pipeline: Pipeline, question: str, k: int, as_json: bool = False, filters: Filter | None = None) -> None:
+    """`rag ask`: one answer printed; in a terminal with a model, the offline answer shows while the model writes."""
+    live = pipeline.drafts and not as_json and out.is_terminal
+    a = pipeline.ask(question, k=k, on_token=_show_draft if live else None, on_offline=_show_offline if live else None,
+                     filters=filters)
+    if live:
+        out.print()
+    answer(a.to_dict(), as_json)
 
 
 def sources(a: dict[str, Any]) -> None:
@@ -91,7 +103,8 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
             continue
         try:
             reply = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
-                                 on_token=_show_draft if pipeline.drafts else None)
+                                 on_token=_show_draft if pipeline.drafts else None,
+                                 on_offline=_show_offline if pipeline.drafts else None)
         except RagError as e:
             err.print(f"error: {e}", markup=False)
             continue
@@ -120,6 +133,13 @@ def _show(a: dict[str, Any], q: str, drafted: bool) -> None:
     if a["standalone_question"] != q:
         out.print(f"(asked as: {a['standalone_question']})", style="dim", markup=False)
     answer(a)
+
+
+def _show_offline(v: Verified) -> None:
+    """The offline ranker's verified answer, labelled and dim, shown until the model's answer replaces it."""
+    out.print("offline answer: ", style="dim bold", end="", markup=False)
+    out.print(v.answer, style="dim", markup=False)
+    out.print("model: ", style="dim bold", end="", markup=False)
 
 
 def _show_draft(piece: str) -> None:

@@ -120,7 +120,7 @@ def ask(
         # from standard input a blank line between questions is no question; an empty argument is one, and an error
         questions = (line.strip() for line in sys.stdin if line.strip()) if question == "-" else iter([question])
         for q in questions:
-            chat_mod.answer(p.ask(q, k=k, filters=filters).to_dict(), as_json)
+            chat_mod.ask(p, q, k, as_json, filters)
     except RagError as e:
         fail(e)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rag.answer import prompts
 from rag.answer.extractive import Extractive
-from rag.answer.generate import REFUSAL, Draft, OnToken
+from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.llm import OpenAICompatible, is_refusal
 from rag.answer.retrieve import Hit, Sentence
 
@@ -76,12 +76,14 @@ class _OnRanker:
         self.name = f"{llm.name} ({self.design})"
         self.complete, self.take_timings = llm.complete, llm.take_timings
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
         raise NotImplementedError
 
-    def screened(self, question: str, parts: Sequence[str], hits: list[Hit]) -> Draft | None:
+    def screened(self, question: str, parts: Sequence[str], hits: list[Hit], on_offline: OnDraft | None = None) -> Draft | None:
         """The ranker's answer, or None to refuse: when the ranker refuses, or (with `check`) when the model
-        says no to the ranker's best sentence for every part of the question.
+        says no to the ranker's best sentence for every part of the question. An answer goes to `on_offline`
+        before the model writes, so that it can be shown meanwhile.
 
         The ranker's threshold lets near misses through, sentences that hold the question's words but
         not the detail asked. On SQuAD 2.0 the model's no to the best sentence turns down more of them
@@ -91,6 +93,8 @@ class _OnRanker:
         offline = self.ranker.generate(question, parts, hits)
         if offline.refused or (self.check and not self._confirmed(question, parts, hits)):
             return None
+        if on_offline is not None:
+            on_offline(offline)
         return offline
 
     def _confirmed(self, question: str, parts: Sequence[str], hits: list[Hit]) -> bool:
@@ -120,8 +124,9 @@ class EvidenceFirst(_OnRanker):
             {"role": "user", "content": prompts.render(self.prompts_dir, "evidence", evidence=lines, question=question)},
         ]
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
-        offline = self.screened(question, parts, hits)
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
+        offline = self.screened(question, parts, hits, on_offline)
         if offline is None:
             return Draft(REFUSAL, True, self.name)
         evidence = candidates(self.ranker, parts, hits, self.most)
@@ -137,8 +142,9 @@ class Judge(_OnRanker):
     design = "judge"
     most = 4
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
-        if self.screened(question, parts, hits) is None:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
+        if self.screened(question, parts, hits, on_offline) is None:
             return Draft(REFUSAL, True, self.name)
         accepted = [c for c in candidates(self.ranker, parts, hits, self.most) if self.accepts(question, c)][:3]
         if not accepted:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from rag import text as T
 from rag.answer import answer_types, reader
-from rag.answer.generate import REFUSAL, Draft, OnToken
+from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence, neighbour
 
 # A sentence that starts like this carries on the one before it ("This was stated by ...").
@@ -91,7 +91,8 @@ class Extractive:
     name: str = "extractive"
     reader_embed: Embed | None = None  # the reader's encoder, for rules with a reader
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
         chosen = self.choose(parts, hits)
         if not chosen:
             return Draft(REFUSAL, True, self.name)

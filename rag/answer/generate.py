@@ -25,13 +25,18 @@ class Draft:
 
 
 OnToken = Callable[[str], None]  # receives the draft's text piece by piece as it is generated
+OnDraft = Callable[["Draft"], None]  # receives the offline ranker's answer, before a model writes its own
 
 
 class Generator(Protocol):
     name: str
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
-        """A draft answer to `question` (asked in `parts`) from `hits`, or a refusal; pieces go to `on_token`."""
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
+        """A draft answer to `question` (asked in `parts`) from `hits`, or a refusal; pieces go to `on_token`.
+
+        A model reading the offline ranker's choice hands that choice to `on_offline` first, so it can be shown
+        while the model writes."""
         ...
 
 
@@ -41,5 +46,6 @@ class Unavailable:
     def __init__(self, name: str, error: LLMError) -> None:
         self.name, self.error = name, error
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
         raise self.error

@@ -14,7 +14,7 @@ from typing import Any
 
 from rag import text as T
 from rag.answer import prompts
-from rag.answer.generate import REFUSAL, Draft, OnToken
+from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.retrieve import Hit
 from rag.errors import LLMBadResponse, LLMError, LLMTimeout
 
@@ -50,7 +50,8 @@ class OpenAICompatible:
             {"role": "user", "content": prompts.render(self.prompts_dir, "answer", passages=passages, question=question)},
         ]
 
-    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None) -> Draft:
+    def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
+                 on_offline: OnDraft | None = None) -> Draft:
         if not hits:
             return Draft(REFUSAL, True, self.name)
         reply = self.complete(self.messages(question, hits), on_token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -11,7 +12,7 @@ from rag import text as T
 from rag.answer import answer_types
 from rag.answer import verify as V
 from rag.answer.extractive import Extractive
-from rag.answer.generate import REFUSAL, Draft, Generator, OnToken, Unavailable
+from rag.answer.generate import REFUSAL, Draft, Generator, OnDraft, OnToken, Unavailable
 from rag.answer.retrieve import Filter, Hit, Retriever
 from rag.config import Settings, get_settings
 from rag.errors import InputError, LLMError
@@ -88,8 +89,12 @@ class Pipeline:
         return not isinstance(self.generator, Extractive)
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
-            on_token: OnToken | None = None, filters: Filter | None = None) -> Answer:
-        """Answer `question` from the corpus, every sentence cited and checked; the draft streams to `on_token`."""
+            on_token: OnToken | None = None, on_offline: Callable[[V.Verified], None] | None = None,
+            filters: Filter | None = None) -> Answer:
+        """Answer `question` from the corpus, every sentence cited and checked; the draft streams to `on_token`.
+
+        With a model reading the offline ranker's choice, that choice, verified, goes to `on_offline` before the
+        model writes, so that a user reads an answer at once; the model's verified answer replaces it."""
         k = self.settings.k if k is None else k
         self.check(question, history, k)
         t0 = time.perf_counter()
@@ -97,7 +102,7 @@ class Pipeline:
         parts = T.split_question(standalone)
         hits = self.retrieve(standalone, parts, k, filters)  # only from the documents `filters` keeps
         t1 = time.perf_counter()
-        draft, notes = self._generate(standalone, parts, hits, on_token)
+        draft, notes = self._generate(standalone, parts, hits, on_token, self._offline(on_offline, hits, standalone))
         t2 = time.perf_counter()
         verified = self.verify(draft, hits, standalone)
         t3 = time.perf_counter()
@@ -192,9 +197,22 @@ class Pipeline:
                 pass
         return f"{previous[-1].rstrip()} {question}"
 
-    def _generate(self, question: str, parts: list[str], hits: list[Hit], on_token: OnToken | None) -> tuple[Draft, list[str]]:
+    def _offline(self, show: Callable[[V.Verified], None] | None, hits: list[Hit], question: str) -> OnDraft | None:
+        """What hands the ranker's answer, verified and dated, to `show`; one that does not verify is not shown."""
+        if show is None:
+            return None
+
+        def verified(draft: Draft) -> None:
+            checked = self.verify(draft, hits, question)
+            if checked.citations:
+                show(replace(checked, citations=self._dated(checked.citations)))
+
+        return verified
+
+    def _generate(self, question: str, parts: list[str], hits: list[Hit], on_token: OnToken | None,
+                  on_offline: OnDraft | None = None) -> tuple[Draft, list[str]]:
         try:
-            return self.generator.generate(question, parts, hits, on_token), []
+            return self.generator.generate(question, parts, hits, on_token, on_offline), []
         except LLMError as e:
             if self.fallback is None:
                 raise

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -21,9 +18,7 @@ from rag import errors
 from rag.answer.pipeline import Answer, Pipeline
 from rag.config import Settings, get_settings
 from rag.ingest import adding, readers
-from rag.serve import bodies, checking, mcp_server, middleware, openai_compat
-
-log = logging.getLogger("rag.api")
+from rag.serve import bodies, checking, mcp_server, middleware, openai_compat, streaming
 
 STATIC = Path(__file__).parent / "web"
 
@@ -134,7 +129,7 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
             if body.filters():  # the stream does not take them yet; an answer from every document would mislead
                 raise errors.InputError("filters are not applied to a streamed answer yet: ask without stream")
             p.check(body.question, history, p.settings.k if body.k is None else body.k)  # bad input: 4xx, not a stream
-            return StreamingResponse(_stream(p, body.question, history, body.k), media_type="text/event-stream")
+            return StreamingResponse(streaming.stream(p, body.question, history, body.k), media_type="text/event-stream")
         answer = await run_in_threadpool(lambda: p.ask(body.question, history, body.k, filters=body.filters()))
         request.state.timings = answer.timings_ms
         return answer
@@ -229,47 +224,3 @@ def _corpus_routes(app: FastAPI) -> None:
         meta = request.app.state.pipeline.retriever.index.documents.get(name, {})
         return {"name": name, "title": paragraphs[0]["title"], "date": meta.get("date", ""), "url": meta.get("url", ""),
                 "paragraphs": paragraphs}
-
-
-async def _stream(p: Pipeline, question: str, history: list[dict[str, str]] | None, k: int | None) -> AsyncIterator[str]:
-    """The answer as SSE: `delta` events carry the draft as the generator writes it; after verification, one
-    `citation` event per citation and `done` with the verified answer, which replaces the draft. A failure
-    after the stream has begun is an `error` event with the message."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    def on_token(piece: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, ("delta", piece))
-
-    async def work() -> None:
-        try:
-            answer = await run_in_threadpool(p.ask, question, history, k, on_token)
-            queue.put_nowait(("done", answer))
-        except errors.RagError as e:
-            queue.put_nowait(("error", str(e)))
-        except Exception:
-            log.exception("unexpected error while streaming an answer")
-            queue.put_nowait(("error", "internal error: the server log has the details"))
-
-    task = asyncio.create_task(work())  # a client that leaves mid-answer does not cut the model off mid-request
-    _working.add(task)
-    task.add_done_callback(_working.discard)
-    while True:
-        kind, value = await queue.get()
-        if kind == "delta":
-            yield _sse("delta", {"text": value})
-            continue
-        if kind == "error":
-            yield _sse("error", {"detail": value})
-            return
-        for c in value.citations:
-            yield _sse("citation", asdict(c))
-        yield _sse("done", value.to_dict())
-        return
-
-
-_working: set[asyncio.Task[None]] = set()  # answers being streamed, kept referenced until they finish
-
-
-def _sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

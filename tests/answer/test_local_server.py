@@ -92,6 +92,19 @@ def test_draft_streams_in_pieces_before_the_verified_answer(local_pipe: Pipeline
 
 @needs_model
 @pytest.mark.slow
+def test_the_verified_offline_answer_comes_before_the_model_writes(local_pipe: Pipeline) -> None:
+    seen: list[tuple[str, float, object]] = []
+    t0 = time.perf_counter()
+    a = local_pipe.ask(FORCE, on_token=lambda t: seen.append(("token", time.perf_counter() - t0, t)),
+                       on_offline=lambda v: seen.append(("offline", time.perf_counter() - t0, v)))
+    kind, at, offline = seen[0]
+    assert kind == "offline" and [k for k, _, _ in seen].count("offline") == 1 and at < seen[1][1]
+    assert offline.citations and all(c.supported for c in offline.claims)  # type: ignore[attr-defined]
+    assert a.draft == "".join(str(t) for k, _, t in seen if k == "token").strip() and a.generator.startswith("local:")
+
+
+@needs_model
+@pytest.mark.slow
 def test_follow_up_is_rewritten_and_retrieves_anew(local_pipe: Pipeline) -> None:
     first = local_pipe.ask(FORCE)
     history = [{"role": "user", "content": first.standalone_question}, {"role": "assistant", "content": first.answer}]

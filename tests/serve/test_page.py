@@ -153,6 +153,30 @@ def test_corpus_list_opens_documents_and_errors_keep_the_question(server: str, b
     assert "API key" in status.text and box.get_attribute("value") == "Where is the border?"
 
 
+def test_the_offline_answer_shows_labelled_until_the_model_answer_replaces_it(seeds_index: Path, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests import fake_llm
+
+    with fake_llm.serve() as fake, rag_serve(RAG_INDEX_DIR=str(seeds_index), RAG_LLM="openai", RAG_LLM_DESIGN="evidence",
+                                             OPENAI_BASE_URL=fake.url, OPENAI_API_KEY="k") as base:
+        fake.enqueue(("slow", 4))  # the model takes its time, then writes a sentence that does not verify
+        browser.get(base + "/")
+        browser.execute_script("localStorage.clear()")
+        browser.get(base + "/")
+        browser.find_element(By.ID, "question").send_keys(QUESTION)
+        browser.find_element(By.ID, "send").click()
+        offline = _wait(browser, ".turn .offline", timeout=30)
+        assert offline.text.lower().startswith("offline answer") and "6,846" in offline.text
+        assert not browser.find_elements(By.CSS_SELECTOR, ".turn .meta")  # not yet the verified answer
+        offline.find_elements(By.CSS_SELECTOR, ".marker")[0].click()
+        assert "6,846" in _wait(browser, "#reader mark").text
+        browser.find_element(By.ID, "close-reader").click()
+        _wait(browser, ".turn .meta", timeout=60)
+        assert not browser.find_elements(By.CSS_SELECTOR, ".turn .offline") and "6,846" in browser.find_element(By.CSS_SELECTOR, ".answer").text
+        assert "answered by openai" in browser.find_element(By.CSS_SELECTOR, ".turn .meta").text
+
+
 def test_readable_at_360_pixels(server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 

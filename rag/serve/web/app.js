@@ -48,8 +48,13 @@ function turnView(turn, i) {
   const article = el("article", { class: "turn", "aria-label": `Question ${i + 1}` });
   article.append(el("p", { class: "question" }, turn.question));
   const a = turn.answer;
-  if (!a) {
-    article.append(el("p", { class: "draft", "aria-busy": "true" }, turn.draft || "…"));
+  if (!a) {  // the offline answer (already verified) shows while the model writes; the model's answer replaces both
+    if (turn.offline) {
+      const box = el("div", { class: "offline", "aria-label": "Offline answer" }, el("p", { class: "label" }, "offline answer"));
+      box.append(answerView(turn.offline));
+      article.append(box);
+    }
+    if (turn.draft || !turn.offline) article.append(el("p", { class: "draft", "aria-busy": "true" }, turn.draft || "…"));
     return article;
   }
   if (a.refused) {
@@ -105,9 +110,9 @@ async function ask(question) {
   if (response.status === 401) { showKeyForm("The API key is missing or wrong."); throw new Error("This server needs an API key."); }
   if (!response.ok) throw new Error(`The server answered ${response.status}: ${await problem(response)}`);
   for await (const [event, data] of events(response)) {
-    if (event === "delta") { turn.draft += data.text; render(); }
+    if (event === "delta") { if (data.offline) turn.offline = data; else turn.draft += data.text; render(); }
     else if (event === "error") throw new Error(data.detail);
-    else if (event === "done") { turn.answer = data; delete turn.draft; save(); render(); return; }
+    else if (event === "done") { turn.answer = data; delete turn.draft; delete turn.offline; save(); render(); return; }
   }
   throw new Error("The answer stopped before it was complete: send the question again.");
 }
