@@ -22,6 +22,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 KEY = "page-test-key"
 QUESTION = "How long is the border that Kazakhstan shares with Russia?"
+TRUE_CLAIM = "Kazakhstan shares a border of 6,846 kilometers with Russia."
+FALSE_CLAIM = "Kazakhstan shares a 9,000-kilometre border with China."
 
 pytestmark = [
     pytest.mark.slow,
@@ -151,6 +153,32 @@ def test_corpus_list_opens_documents_and_errors_keep_the_question(server: str, b
     browser.find_element(By.ID, "send").click()
     status = _wait(browser, "#status.error")
     assert "API key" in status.text and box.get_attribute("value") == "Where is the border?"
+
+
+def test_check_mode_marks_each_sentence_and_its_citations_open_the_reader(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(server + "/")
+    browser.execute_script(f"localStorage.setItem('rag.apiKey', '{KEY}')")
+    browser.get(server + "/")
+    browser.find_element(By.ID, "mode-check").click()
+    assert not browser.find_element(By.ID, "question").is_displayed()
+    box = _wait(browser, "#check-text")
+    box.send_keys(f"{TRUE_CLAIM} {FALSE_CLAIM}")
+    browser.find_element(By.ID, "check-send").click()
+    _wait(browser, "#check-results .sentence")
+    sentences = browser.find_elements(By.CSS_SELECTOR, "#check-results .sentence")
+    assert [s.get_attribute("class").split()[-1] for s in sentences] == ["supported", "unsupported"]
+    assert sentences[0].text.startswith("SUPPORTED") and sentences[1].text.startswith("NOT SUPPORTED")
+    assert "1 of 2 sentences supported" in browser.find_element(By.ID, "check-results").text
+    if os.environ.get("RAG_SCREENSHOTS"):
+        browser.save_screenshot(str(Path(os.environ["RAG_SCREENSHOTS"]) / "page-check.png"))
+    sentences[0].find_elements(By.CSS_SELECTOR, ".marker")[0].click()
+    mark = _wait(browser, "#reader mark")
+    assert "6,846" in mark.text and "verified" in browser.find_element(By.ID, "reader-meta").text
+    browser.find_element(By.ID, "close-reader").click()
+    browser.find_element(By.ID, "mode-ask").click()
+    assert browser.find_element(By.ID, "question").is_displayed() and not box.is_displayed()
 
 
 def test_the_offline_answer_shows_labelled_until_the_model_answer_replaces_it(seeds_index: Path, browser: Any) -> None:

@@ -136,6 +136,66 @@ async function* events(response) {
   }
 }
 
+// ---- checking a text ----
+
+async function checkText(text) {
+  let response;
+  try {
+    response = await fetch("/check", { method: "POST", headers: headers(), body: JSON.stringify({ text }) });
+  } catch {
+    throw new Error("The server cannot be reached. Check that `rag serve` is running, then check again.");
+  }
+  if (response.status === 401) { showKeyForm("The API key is missing or wrong."); throw new Error("This server needs an API key."); }
+  if (!response.ok) throw new Error(`The server answered ${response.status}: ${await problem(response)}`);
+  return response.json();
+}
+
+function checkedView(checked) {
+  const list = el("ol", { class: "checked" });
+  for (const s of checked.sentences) {
+    const item = el("li", { class: s.supported ? "sentence supported" : "sentence unsupported" },
+      el("span", { class: s.supported ? "verdict ok" : "verdict error" }, s.supported ? "supported" : "not supported"), " ", s.text);
+    s.citations.forEach((c, i) => item.append(" ", el("a", {
+      href: `#check-cite-${i + 1}`, class: "marker", "aria-label": `Source ${i + 1}: ${c.id}`,
+      onclick: (e) => { e.preventDefault(); openCitation(c); },
+    }, `[${i + 1}]`)));
+    if (!s.supported && !(s.notes || []).length) item.append(el("p", { class: "note" }, "No passage of the corpus says this."));
+    for (const note of s.notes || []) item.append(el("p", { class: "note" }, note));
+    list.append(item);
+  }
+  const n = checked.sentences.filter((s) => s.supported).length;
+  return [el("p", { class: "meta" }, `${n} of ${checked.sentences.length} sentences supported by the corpus`), list];
+}
+
+async function submitCheck(e) {
+  e?.preventDefault();
+  const text = $("check-text").value;
+  if (!text.trim() || state.busy) return;
+  state.busy = true;
+  $("check-send").disabled = true;
+  $("check-status").textContent = "Checking…";
+  $("check-status").className = "status";
+  try {
+    $("check-results").replaceChildren(...checkedView(await checkText(text)));
+    $("check-status").textContent = "";
+  } catch (err) {
+    $("check-status").textContent = err.message;
+    $("check-status").className = "status error";
+  } finally {
+    state.busy = false;
+    $("check-send").disabled = false;
+  }
+}
+
+function setMode(mode) {
+  const checking = mode === "check";
+  $("ask-view").hidden = checking;
+  $("check-view").hidden = !checking;
+  $("mode-ask").setAttribute("aria-pressed", String(!checking));
+  $("mode-check").setAttribute("aria-pressed", String(checking));
+  $(checking ? "check-text" : "question").focus();
+}
+
 // ---- the reader ----
 
 async function fetchJSON(url) {
@@ -251,6 +311,9 @@ $("question").addEventListener("keydown", (e) => {
 });
 $("new-conversation").addEventListener("click", () => { state.turns = []; save(); render(); setStatus(""); $("question").focus(); });
 $("show-corpus").addEventListener("click", showCorpus);
+$("mode-ask").addEventListener("click", () => setMode("ask"));
+$("mode-check").addEventListener("click", () => setMode("check"));
+$("check-form").addEventListener("submit", submitCheck);
 $("close-reader").addEventListener("click", () => { $("reader").hidden = true; $("question").focus(); });
 document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("reader").hidden) { $("reader").hidden = true; $("question").focus(); } });
 $("key-form").addEventListener("submit", async (e) => {
