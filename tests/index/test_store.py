@@ -10,6 +10,7 @@ import pytest
 
 from rag import index
 from rag.answer import pipeline
+from rag.answer.retrieve import Filter
 from rag.config import Settings
 from rag.errors import StoreError
 from rag.index import store
@@ -83,6 +84,9 @@ def test_seeds_answer_the_same_from_milvus(settings: Settings, tmp_path: Path) -
     answer = on_milvus.ask(question)
     assert on_milvus.retriever.index.manifest["store"]["name"] == "milvus"
     assert answer.answer == default.answer and [c.quote for c in answer.citations] == [c.quote for c in default.citations]
+    kept = Filter.of(sources=["003_*", "004_*"])  # the best paragraphs are in 001_: filtered inside Milvus's search
+    hits = on_milvus.search(question, 4, kept)
+    assert len(hits) == 4 and all(h.paragraph.source[:3] in ("003", "004") for h in hits)
 
 
 def test_milvus_index_updates_by_paragraph_hash(settings: Settings, corpus_copy: Path, tmp_path: Path) -> None:
