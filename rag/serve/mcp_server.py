@@ -45,6 +45,7 @@ def build(s: Settings, pipeline: Callable[[], Pipeline]) -> FastMCP:
     server = Server("rag", instructions=INSTRUCTIONS, streamable_http_path="/mcp", stateless_http=True,
                     json_response=True, log_level="WARNING")
     _tools(server, s, pipeline)
+    _corpus_tools(server, pipeline)
 
     @server.resource(URI, name="document", mime_type="text/plain", description="A document's title, date and text.")
     async def document(name: str) -> str:
@@ -81,6 +82,8 @@ def _tools(server: FastMCP, s: Settings, pipeline: Callable[[], Pipeline]) -> No
         filters = Filter.of(date_from, date_to, sources) or None
         return (await _run(check_mod.check, pipeline(), text, k, filters)).to_dict()
 
+
+def _corpus_tools(server: FastMCP, pipeline: Callable[[], Pipeline]) -> None:
     @server.tool()
     async def get_source(id: str) -> dict[str, Any]:
         """One paragraph by id, as citations give it, e.g. `001_4e18fd9c259265ac.txt#p5`."""
