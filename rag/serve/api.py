@@ -125,12 +125,13 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
         """Answer a question; with `"stream": true`, as Server-Sent Events."""
         p: Pipeline = request.app.state.pipeline
         history = [t.model_dump() for t in body.history] if body.history else None
+        filters = body.filters()
         if body.stream:
-            if body.filters():  # the stream does not take them yet; an answer from every document would mislead
-                raise errors.InputError("filters are not applied to a streamed answer yet: ask without stream")
             p.check(body.question, history, p.settings.k if body.k is None else body.k)  # bad input: 4xx, not a stream
-            return StreamingResponse(streaming.stream(p, body.question, history, body.k), media_type="text/event-stream")
-        answer = await run_in_threadpool(lambda: p.ask(body.question, history, body.k, filters=body.filters()))
+            if filters:  # and so is a filter that keeps no document
+                filters.rows(p.retriever.index, p.retriever.source_rows())
+            return StreamingResponse(streaming.stream(p, body.question, history, body.k, filters), media_type="text/event-stream")
+        answer = await run_in_threadpool(lambda: p.ask(body.question, history, body.k, filters=filters))
         request.state.timings = answer.timings_ms
         return answer
 

@@ -42,3 +42,13 @@ def test_the_schema_publishes_the_filters(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for name in ("AskRequest", "SearchRequest", "CheckRequest"):
         assert {"date_from", "date_to", "sources"} <= set(schemas[name]["properties"])
+
+
+def test_a_streamed_answer_keeps_to_the_sources(client: TestClient) -> None:
+    import json
+
+    r = client.post("/ask", json={"question": Q, "stream": True, "sources": KEPT})
+    done = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")][-1]
+    assert r.status_code == 200 and all(p["source"][:3] in ("003", "004") for p in done["passages"])
+    r = client.post("/ask", json={"question": Q, "stream": True, "sources": ["nothing-*"]})
+    assert r.status_code == 422 and r.json()["detail"].startswith("no document matches the filters")
