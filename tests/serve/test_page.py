@@ -181,6 +181,36 @@ def test_check_mode_marks_each_sentence_and_its_citations_open_the_reader(server
     assert browser.find_element(By.ID, "question").is_displayed() and not box.is_displayed()
 
 
+def test_filters_keep_answers_and_checks_to_the_chosen_outlet(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(server + "/")
+    browser.execute_script(f"localStorage.setItem('rag.apiKey', '{KEY}'); localStorage.removeItem('rag.conversation')")
+    browser.get(server + "/")
+    browser.find_element(By.CSS_SELECTOR, "#filters summary").click()
+    outlets = Select(_wait(browser, "#sources"))
+    deadline = time.time() + 30
+    while len(outlets.options) < 5:
+        assert time.time() < deadline, "the outlet list did not fill"
+        time.sleep(0.2)
+    outlets.select_by_value("001_4e18fd9c259265ac.txt")
+    assert "1 outlet" in browser.find_element(By.ID, "filters-summary").text
+    _ask(browser, QUESTION)
+    answer = _turns(browser)[-1]["answer"]
+    assert not answer["refused"] and {c["source"] for c in answer["citations"]} == {"001_4e18fd9c259265ac.txt"}
+    outlets.deselect_all()
+    outlets.select_by_value("002_48ee19e3c13b1132.txt")  # an outlet that does not report the border
+    browser.find_element(By.ID, "mode-check").click()
+    _wait(browser, "#check-text").send_keys(TRUE_CLAIM)
+    browser.find_element(By.ID, "check-send").click()
+    _wait(browser, "#check-results .sentence")
+    assert browser.find_element(By.CSS_SELECTOR, "#check-results .sentence").get_attribute("class").split()[-1] == "unsupported"
+    browser.find_element(By.ID, "clear-filters").click()
+    assert browser.find_element(By.ID, "filters-summary").text == ""
+    browser.find_element(By.ID, "mode-ask").click()
+
+
 def test_the_offline_answer_shows_labelled_until_the_model_answer_replaces_it(seeds_index: Path, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 

@@ -96,9 +96,35 @@ function history() {
   ]);
 }
 
+// ---- filters: a date range and outlets, sent with every question and check ----
+
+function filters() {
+  const out = {};
+  if ($("date-from").value) out.date_from = $("date-from").value;
+  if ($("date-to").value) out.date_to = $("date-to").value;
+  const sources = [...$("sources").selectedOptions].map((o) => o.value);
+  if (sources.length) out.sources = sources;
+  return out;
+}
+
+function showFilters() {
+  const f = filters();
+  const parts = [f.date_from && `from ${f.date_from}`, f.date_to && `to ${f.date_to}`,
+    f.sources && `${f.sources.length} outlet${f.sources.length > 1 ? "s" : ""}`].filter(Boolean);
+  $("filters-summary").textContent = parts.length ? `(${parts.join(", ")})` : "";
+}
+
+async function loadOutlets() {
+  const r = await fetch("/documents", { headers: headers() });
+  if (r.status === 401) { showKeyForm("Enter the API key to ask questions."); return; }
+  if (!r.ok) return;
+  const docs = (await r.json()).documents;
+  $("sources").replaceChildren(...docs.map((d) => el("option", { value: d.name }, `${d.title || d.name}${d.date ? ` (${d.date})` : ""}`)));
+}
+
 async function ask(question) {
   const turn = { question, draft: "" };
-  const body = { question, stream: true, history: history() };
+  const body = { question, stream: true, history: history(), ...filters() };
   state.turns.push(turn);
   render();
   let response;
@@ -141,7 +167,7 @@ async function* events(response) {
 async function checkText(text) {
   let response;
   try {
-    response = await fetch("/check", { method: "POST", headers: headers(), body: JSON.stringify({ text }) });
+    response = await fetch("/check", { method: "POST", headers: headers(), body: JSON.stringify({ text, ...filters() }) });
   } catch {
     throw new Error("The server cannot be reached. Check that `rag serve` is running, then check again.");
   }
@@ -323,7 +349,14 @@ $("key-form").addEventListener("submit", async (e) => {
   if (r.status === 401) { $("key-status").textContent = "That key is wrong: the server refused it."; return; }
   $("key-form").hidden = true;
   setStatus("Key accepted.");
+  loadOutlets().catch(() => {});
   $("question").focus();
 });
+for (const id of ["date-from", "date-to", "sources"]) $(id).addEventListener("change", showFilters);
+$("clear-filters").addEventListener("click", () => {
+  $("date-from").value = ""; $("date-to").value = "";
+  for (const o of $("sources").options) o.selected = false;
+  showFilters();
+});
 render();
-fetch("/documents", { headers: headers() }).then((r) => { if (r.status === 401) showKeyForm("Enter the API key to ask questions."); }).catch(() => {});
+loadOutlets().catch(() => {});
