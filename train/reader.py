@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answer.reader import FEATURES as NAMES
-from rag.answer.reader import features
+from rag.answer.reader import features, passage
 from train import encoder, squad
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,8 +66,8 @@ def matrix(model, items: list[squad.Item], idf: dict[str, float],  # type: ignor
         near = [j for j in np.argsort(-(pv @ q)) if pool[j][0] != it.article][:DISTRACTORS]
         cands = [(s, it.article, it.paragraph) for s in it.sentences]
         cands += [(s, pool[j][0], pool[j][1]) for j in near for s in spans[j]]
-        rows = [features(float(sv[s] @ q), it.question, s, f"{title.replace('_', ' ')}\n{para}", para, idf, kind)
-                for s, title, para in cands]
+        shared = {(t, p): passage(it.question, f"{t.replace('_', ' ')}\n{p}", p, idf) for _, t, p in cands}
+        rows = [features(float(sv[s] @ q), it.question, s, shared[(t, p)], idf, kind) for s, t, p in cands]
         out.append(np.array(rows, dtype=np.float64))
     return out
 

@@ -137,7 +137,7 @@ class Extractive:
         r = self.rules
         if r.reader is not None:
             return self._read(part, hits, kind, r.reader)
-        names = _names(part)
+        names = reader.names(part)
         q = self.embed([part])[0]
         out = []
         for n, hit, sentences, texts in _candidates(hits, kind):
@@ -158,9 +158,9 @@ class Extractive:
         q = embed([part])[0]
         out = []
         for n, hit, sentences, texts in _candidates(hits, kind):
-            context, document = self._context(hits, n), self._document(hit)
+            shared = reader.passage(part, self._context(hits, n), self._document(hit), self.idf)
             for s, text, cos in zip(sentences, texts, embed(texts) @ q if texts else []):
-                x = reader.features(float(cos), part, text, context, document, self.idf, kind)
+                x = reader.features(float(cos), part, text, shared, self.idf, kind)
                 out.append(Scored(head.probability(x), n, s))
         return sorted(out, key=lambda x: -x.score)
 
@@ -265,15 +265,6 @@ def _adjacent(hits: list[Hit], n: int, step: int = 1) -> int | None:
 
 def _context(title: str, line: str) -> str:
     return f"{title}\n{line}"
-
-
-def _names(question: str) -> list[str]:
-    """Capitalised words after the first: the names a supporting document must mention.
-
-    >>> _names("Where did Anna Berg meet the Mayor of Oslo?")
-    ['Anna', 'Berg', 'Mayor', 'Oslo']
-    """
-    return [w for w in T.WORD.findall(question)[1:] if w[:1].isupper() and w.lower() not in T.STOPWORDS]
 
 
 def _is_heading(sentence: str) -> bool:

@@ -78,18 +78,19 @@ def missing_names(question: str, document: str) -> float:
     return sum(not (set(T.stems(w)) <= have or w.lower() in initials) for w in asked) / len(asked)
 
 
-def features(cosine: float, part: str, sentence: str, paragraph: str, document: str,
-             idf: Mapping[str, float], kind: answer_types.AnswerType | None) -> list[float]:
-    """The head's inputs for one sentence, in the order of FEATURES."""
+def passage(part: str, paragraph: str, document: str, idf: Mapping[str, float]) -> tuple[float, float, float]:
+    """The features one passage gives all its sentences: overlap with the paragraph, a number of the part missing from
+    the document, the share of the part's names missing from it. Computed once a passage, not once a sentence."""
     asked = T.numbers(part)
-    return [
-        cosine,
-        T.overlap(part, sentence, idf),
-        T.overlap(part, paragraph, idf),
-        answer_types.fit(kind, part, sentence),
-        float(bool(asked) and not asked <= T.numbers(document)),
-        missing_names(part, document),
-    ]
+    return (T.overlap(part, paragraph, idf), float(bool(asked) and not asked <= T.numbers(document)),
+            missing_names(part, document))
+
+
+def features(cosine: float, part: str, sentence: str, shared: tuple[float, float, float],
+             idf: Mapping[str, float], kind: answer_types.AnswerType | None) -> list[float]:
+    """The head's inputs for one sentence, in the order of FEATURES; `shared` is its passage's (`passage`)."""
+    context, missing_number, missing = shared
+    return [cosine, T.overlap(part, sentence, idf), context, answer_types.fit(kind, part, sentence), missing_number, missing]
 
 
 def check(folder: Path = FOLDER) -> None:

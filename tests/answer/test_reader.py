@@ -49,7 +49,7 @@ def _probability(question: str, sentence: str, paragraph: str) -> float:
     enc = reader.encoder()
     q, s = enc.encode([question, sentence])
     kind = answer_types.of(question)
-    x = reader.features(float(q @ s), question, sentence, paragraph, paragraph, {}, kind)
+    x = reader.features(float(q @ s), question, sentence, reader.passage(question, paragraph, paragraph, {}), {}, kind)
     return reader.head().probability(x)
 
 
