@@ -4,8 +4,8 @@
 
 The ~3,600 Google Custom Search articles collected for the questions (plus the gold
 articles) are indexed as paragraphs; every question is asked with no choices shown. Reports
-retrieval hit@5/@10 on the gold article (for the questions that have one), answer EM and F1
-against the gold choice (SQuAD normalisation), whether the gold answer is contained in the
+retrieval hit@5/@10 on the gold article (for the questions that have one), EM and F1 of the
+short answer (the whole answer where it has none) against the gold choice (SQuAD normalisation), whether the gold answer is contained in the
 answer, the refusal rate, and on the "none of the above" file how often a removed choice is
 asserted. The authors' baselines are recomputed from their committed predictions.
 """
@@ -125,8 +125,10 @@ def asked(pipe: pipeline.Pipeline, q: dict, gold_doc: dict[str, str], nota: dict
     ranked = [pipe.retriever.index.paragraphs[i].source for i, _ in pipe.retriever.rank(q["question_sentence"])[:10]]
     removed = _nota_correct(nota.get(q["question_id"]))
     text = "" if answer.refused else answer.answer
+    said = answer.short_answer.text if answer.short_answer else text  # EM and F1 score the short answer when there is one
     return {"id": q["question_id"], "gold_doc": doc, "hit@5": doc in ranked[:5], "hit@10": doc in ranked[:10],
-            "em": exact_match(text, gold), "f1": f1(text, gold), "contains": contains(text, gold),
+            "em": exact_match(said, gold), "f1": f1(said, gold), "contains": contains(text, gold),
+            "short": answer.short_answer is not None,
             "refused": answer.refused, "nota": removed, "asserted_removed": removed and bool(contains(text, gold)),
             "timings": answer.timings_ms}
 
@@ -140,7 +142,7 @@ def summary(rows: list[dict], seconds: float, pipe: pipeline.Pipeline) -> dict[s
         "questions": len(rows), "with_gold_article": len(with_gold),
         "hit@5": mean(with_gold, "hit@5"), "hit@10": mean(with_gold, "hit@10"),
         "em": 100 * mean(rows, "em"), "f1": 100 * mean(rows, "f1"), "contains": 100 * mean(rows, "contains"),
-        "refusal_rate": mean(rows, "refused"),
+        "short_answers": mean(rows, "short"), "refusal_rate": mean(rows, "refused"),
         "nota_questions": len(nota_rows), "nota_asserted_removed": mean(nota_rows, "asserted_removed"),
         "nota_refused": mean(nota_rows, "refused"), "seconds_per_question": seconds / max(1, len(rows)),
         "paragraphs": len(pipe.retriever.index.paragraphs), "documents": len(pipe.retriever.index.documents),

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from rag.answer.pipeline import Pipeline
 from rag.answer.retrieve import Filter
@@ -26,8 +27,16 @@ def answer(a: dict[str, Any], as_json: bool = False) -> None:
     if as_json:
         out.print(json.dumps(a, ensure_ascii=False), markup=False)
         return
-    out.print(a["answer"], markup=False)
+    out.print(marked(a["answer"], a.get("short_answer")))
     sources(a)
+
+
+def marked(text: str, short: dict[str, Any] | None) -> Text:
+    """`text` with the short answer in bold where it first stands in it."""
+    shown = Text(text)
+    if short and (at := text.find(short["text"])) >= 0:
+        shown.stylize("bold", at, at + len(short["text"]))
+    return shown
 
 
 def ask(pipeline: Pipeline, question: str, k: int, as_json: bool = False, filters: Filter | None = None) -> None:
@@ -49,7 +58,9 @@ def sources(a: dict[str, Any]) -> None:
     for c in a["citations"]:
         flag = "" if c["supported"] else "  (not supported)"
         where = "".join(f", {k} {c[k]}" for k in ("page", "date") if c.get(k))
-        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{where}{flag}\n      “{c['quote']}”", markup=False)
+        out.print(f"  [{c['marker']}] {c['id']} [{c['start']}:{c['end']}]{where}{flag}\n      “", end="", markup=False)
+        short = a.get("short_answer") or {}
+        out.print(marked(c["quote"], short if short.get("marker") == c["marker"] else None), end="”\n")
     for note in a.get("notes", []):
         err.print(f"note: {note}", markup=False)
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from rag import text as T
-from rag.answer import answer_types
+from rag.answer import answer_types, short
 from rag.answer import verify as V
 from rag.answer.extractive import Extractive
 from rag.answer.generate import REFUSAL, Draft, Generator, OnDraft, OnToken, Unavailable
@@ -49,6 +49,7 @@ class Answer:
     claims: list[V.Claim] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     draft: str = ""  # what the generator wrote (and streamed) before verification
+    short_answer: short.ShortAnswer | None = None  # for a factoid question, the words of the first quote that answer it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +123,7 @@ class Pipeline:
             claims=[] if refused else verified.claims,
             notes=notes + verified.notes + ([] if refused else disagreements(self._dated(verified.citations))),
             draft=draft.text,
+            short_answer=None if refused else short.mark(standalone, verified.citations),
         )
 
     def _date(self, source: str) -> str:

@@ -110,6 +110,8 @@ def test_page_asks_cites_refuses_and_follows_up(server: str, browser: Any) -> No
     answer = _turns(browser)[-1]["answer"]
     assert not answer["refused"] and "6,846" in browser.find_element(By.CSS_SELECTOR, ".answer").text
     assert "answered by extractive" in browser.find_elements(By.CSS_SELECTOR, ".turn .meta")[-1].text
+    bold = browser.find_element(By.CSS_SELECTOR, ".answer strong.short").text  # the short answer, in bold
+    assert bold == answer["short_answer"]["text"] and "6,846" in bold
     shots = os.environ.get("RAG_SCREENSHOTS")
     if shots:
         browser.save_screenshot(str(Path(shots) / "page-answer.png"))

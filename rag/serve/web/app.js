@@ -71,10 +71,16 @@ function turnView(turn, i) {
 function answerView(a) {
   const p = el("p", { class: "answer" });
   const byMarker = Object.fromEntries(a.citations.map((c) => [c.marker, c]));
+  let short = a.short_answer;  // a factoid's short answer, in bold where it first stands in a claim citing its quote
   a.claims.forEach((claim, i) => {
     const span = el("span", { class: claim.supported ? "claim" : "claim unsupported" });
     if (!claim.supported) span.title = "No retrieved passage supports this sentence";
-    span.append(claim.text.replace(/[.!?]$/, ""));
+    const body = claim.text.replace(/[.!?]$/, "");
+    const at = short && claim.markers.includes(short.marker) ? body.indexOf(short.text) : -1;
+    if (at >= 0) {
+      span.append(body.slice(0, at), el("strong", { class: "short" }, short.text), body.slice(at + short.text.length));
+      short = null;
+    } else span.append(body);
     for (const m of claim.markers) {
       const c = byMarker[m];
       span.append(" ", el("a", {
