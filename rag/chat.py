@@ -95,7 +95,7 @@ def hits(question: str, found: list[dict[str, Any]], as_json: bool = False) -> N
 HELP = "Ask a question. :sources shows the last answer's sources, :quit leaves."
 
 
-def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
+def run(pipeline: Pipeline, k: int, interactive: bool, filters: Filter | None = None) -> None:
     """Read questions until :quit, end of input or Ctrl-C; answer each with the history so far."""
     history: list[dict[str, str]] = []
     last: dict[str, Any] | None = None
@@ -115,7 +115,7 @@ def run(pipeline: Pipeline, k: int, interactive: bool) -> None:
         try:
             reply = pipeline.ask(q, history=history[-pipeline.settings.max_history_turns + 2 :], k=k,
                                  on_token=_show_draft if pipeline.drafts else None,
-                                 on_offline=_show_offline if pipeline.drafts else None)
+                                 on_offline=_show_offline if pipeline.drafts else None, filters=filters)
         except RagError as e:
             err.print(f"error: {e}", markup=False)
             continue

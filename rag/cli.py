@@ -148,18 +148,23 @@ def check(
 
 
 @app.command()
-def chat(k: K = 5, llm: Llm = None, corpus: Corpus = None, index: IndexDir = None) -> None:
+def chat(k: K = 5, llm: Llm = None, corpus: Corpus = None, index: IndexDir = None,
+         since: Since = None, until: Until = None, source: Sources = None) -> None:
     """Ask questions in a conversation; follow-ups ("and who led it?") use the previous turn.
 
-    Commands: :sources shows the last answer's sources, :quit (or Ctrl-D, Ctrl-C) leaves.
+    Commands: :sources shows the last answer's sources, :quit (or Ctrl-D, Ctrl-C) leaves. The filters hold for
+    the whole conversation.
     """
     from rag.answer import pipeline
 
     try:
+        filters = Filter.of(since, until, source) or None
         p = pipeline.build(settings(corpus, index, llm))
+        if filters:  # a filter that keeps no document is said once, before the first question
+            filters.rows(p.retriever.index, p.retriever.source_rows())
     except RagError as e:
         fail(e)
-    chat_mod.run(p, k, interactive=sys.stdin.isatty())
+    chat_mod.run(p, k, interactive=sys.stdin.isatty(), filters=filters)
 
 
 @app.command()

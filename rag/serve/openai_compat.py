@@ -27,9 +27,11 @@ from starlette.concurrency import run_in_threadpool
 
 from rag import errors
 from rag.answer.pipeline import Answer, Pipeline
+from rag.answer.retrieve import Filter
 from rag.answer.verify import Citation
 from rag.config import Settings
 from rag.serve import middleware
+from rag.serve.bodies import Filtered
 
 log = logging.getLogger("rag.api")
 
@@ -63,7 +65,10 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(Filtered):
+    """An OpenAI chat request; the product's filters (`date_from`, `date_to`, `sources`) ride along as extra fields
+    (the `openai` client's `extra_body`)."""
+
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [
         {"model": MODEL, "messages": [{"role": "user", "content": "Units from which countries were in the CSTO force?"}]}]})
     model: str = Field(MODEL, max_length=200, description="Any name: one pipeline answers (GET /v1/models lists it).")
@@ -143,9 +148,12 @@ def routes(app: FastAPI, s: Settings) -> None:
         p: Pipeline = request.app.state.pipeline
         question, history = conversation(body.messages, s)
         p.check(question, history, p.settings.k)  # bad input: 4xx before any stream
+        filters = body.filters()
+        if filters:  # and so is a filter that keeps no document
+            filters.rows(p.retriever.index, p.retriever.source_rows())
         if body.stream:
-            return StreamingResponse(_stream(p, question, history, body.model), media_type="text/event-stream")
-        answer = await run_in_threadpool(p.ask, question, history)
+            return StreamingResponse(_stream(p, question, history, body.model, filters), media_type="text/event-stream")
+        answer = await run_in_threadpool(lambda: p.ask(question, history, filters=filters))
         request.state.timings = answer.timings_ms
         return completion(answer, body.model)
 
@@ -193,14 +201,15 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
     }
 
 
-async def _stream(p: Pipeline, question: str, history: list[dict[str, str]], model: str) -> AsyncIterator[str]:
+async def _stream(p: Pipeline, question: str, history: list[dict[str, str]], model: str,
+                  filters: Filter | None = None) -> AsyncIterator[str]:
     """The answer as chunks. Only the verified answer is sent: a chat UI cannot take back a draft's sentence
     that verification drops, so the chunks start once the answer is checked. A failure is an `error` event."""
     head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
             "model": model}
     yield _chunk(head, {"role": "assistant", "content": ""})
     try:
-        answer = await run_in_threadpool(p.ask, question, history)
+        answer = await run_in_threadpool(lambda: p.ask(question, history, filters=filters))
     except errors.RagError as e:
         yield f"data: {json.dumps(error_body(str(e), middleware.status_of(e)), ensure_ascii=False)}\n\n"
         return

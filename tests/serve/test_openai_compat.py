@@ -14,6 +14,7 @@ from tests.conftest import rag_serve
 
 Q = "What percentage of Kazakhstan's people belong to the Russian minority?"
 CHAT = "/v1/chat/completions"
+KEPT_Q = "How many Russians have crossed into Kazakhstan since the mobilization?"
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,21 @@ def test_history_makes_a_follow_up_standalone(client: TestClient) -> None:
     assert body["choices"][0]["message"]["content"] and "citations" in body
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_filters_ride_along_and_keep_the_answer_to_their_documents(client: TestClient, stream: bool) -> None:
+    kept = ["003_*", "004_*"]
+    plain = client.post("/ask", json={"question": KEPT_Q, "sources": kept}).json()
+    body = {"messages": [{"role": "user", "content": KEPT_Q}], "stream": stream, "sources": kept}
+    r = client.post(CHAT, json=body)
+    cited = r.json()["citations"] if not stream else _chunks(r.text)[-1]["citations"]
+    assert r.status_code == 200 and cited and cited == plain["citations"]
+    assert all(c["source"][:3] in ("003", "004") for c in cited) and all(p["source"][:3] in ("003", "004") for p in plain["passages"])
+    missing = client.post(CHAT, json=body | {"sources": ["nothing-*"]})
+    assert missing.status_code == 422 and "no document matches the filters" in missing.json()["error"]["message"]
+    late = client.post(CHAT, json=body | {"sources": None, "date_from": "2030-01-01"})
+    assert late.status_code == 422 and "from 2030-01-01" in late.json()["error"]["message"]
+
+
 def test_models_lists_the_name(client: TestClient) -> None:
     body = client.get("/v1/models").json()
     assert body["object"] == "list" and [m["id"] for m in body["data"]] == ["rag"]
@@ -95,6 +111,13 @@ def test_openai_client_against_a_real_server(settings: Settings) -> None:
         pieces = list(client.chat.completions.create(model="rag", messages=[{"role": "user", "content": Q}], stream=True))
         assert "".join(p.choices[0].delta.content or "" for p in pieces if p.choices) == content
         assert (pieces[-1].model_extra or {})["citations"] == citations
+        kept = client.chat.completions.create(model="rag", messages=[{"role": "user", "content": KEPT_Q}],
+                                              extra_body={"sources": ["003_*", "004_*"]})
+        kept_sources = {c["source"][:3] for c in (kept.model_extra or {})["citations"]}
+        assert kept_sources and kept_sources <= {"003", "004"}
+        with pytest.raises(openai.UnprocessableEntityError, match="no document matches the filters"):
+            client.chat.completions.create(model="rag", messages=[{"role": "user", "content": Q}],
+                                           extra_body={"sources": ["nothing-*"]})
         with pytest.raises(openai.UnprocessableEntityError, match="must end with a user message"):
             client.chat.completions.create(model="rag", messages=[{"role": "assistant", "content": "Hi."}])
         with pytest.raises(openai.AuthenticationError, match="missing or wrong API key"):
