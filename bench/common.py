@@ -28,7 +28,7 @@ def cached_index(corpus: Path, name: str, index_dir: Path | None = None,
     """
     s = get_settings()
     folder = index_dir or ROOT / "index" / "bench" / name
-    embedder = embed.load(s.embed_model)
+    embedder = embed.load(s.embed_model, s.embed_precision)
     if index.status(corpus, folder, embedder.name, where=where) != "fresh":
         report = index.build(corpus, folder, embedder, s.index_kind, progress=sys.stderr.isatty(), where=where)
         print(f"indexed {report.paragraphs} paragraphs of {report.documents} documents in {report.seconds:.0f}s "

@@ -62,7 +62,7 @@ def index_cmd(
 
     s = settings(corpus, index)
     try:
-        embedder = embed.load(s.embed_model)
+        embedder = embed.load(s.embed_model, s.embed_precision)
         report = index_mod.build(
             s.corpus_dir, s.index_dir, embedder, kind or s.index_kind, progress=sys.stderr.isatty(),
             on_wait=lambda: err.print(f"another `rag index` is building {s.index_dir}; waiting for it to finish…"),
@@ -277,7 +277,7 @@ def _reindex(s: Settings) -> None:
     from rag import index as index_mod
     from rag.index import embed
 
-    embedder = embed.load(s.embed_model)
+    embedder = embed.load(s.embed_model, s.embed_precision)
     report = index_mod.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, progress=sys.stderr.isatty(), where=index_mod.Where.of(s))
     err.print(f"index: {report.paragraphs} paragraphs from {report.documents} documents ({report.embedded} embedded)", markup=False)
 

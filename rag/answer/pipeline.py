@@ -73,7 +73,7 @@ class Pipeline:
         from rag.index import embed
 
         s = self.settings
-        embedder = embed.load(s.embed_model)
+        embedder = embed.load(s.embed_model, s.embed_precision)
         report = index.build(s.corpus_dir, s.index_dir, embedder, s.index_kind, where=index.Where.of(s))
         ix = index.load(s.index_dir, embedder.name, embedder.dim, index.Where.of(s))
         documents, idf = {name: d["text"] for name, d in ix.documents.items()}, retrieve.idf(ix)
@@ -253,7 +253,7 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
         raise InputError(f"unknown RAG_LLM {s.llm!r}: choose one of {', '.join(ANSWERERS)}")
     if s.rules not in PRESETS:
         raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
-    embedder = embed.load(s.embed_model)
+    embedder = embed.load(s.embed_model, s.embed_precision)
     ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress, index.Where.of(s))
     retriever = Retriever(ix, embed.Cached(embedder), mode)
     rules = PRESETS[s.rules]()

@@ -103,12 +103,18 @@ class Cached:
 
 
 @lru_cache(maxsize=4)
-def load(model: str = "") -> Embedder:
+def load(model: str = "", precision: str = "fp32") -> Embedder:
     """The embedder for `model` (a local folder, through torch), or the bundled all-MiniLM-L6-v2 through ONNX
-    Runtime (through torch only while its export is missing); loaded once per process."""
+    Runtime at `precision` (fp32 | int8; fp32 through torch only while its export is missing); loaded once per process."""
     from rag.index import onnx
 
+    name = onnx.named(onnx.BUNDLED, precision)  # an unknown precision is refused here, for every model
+    if model and precision != "fp32":
+        raise RagError(f"RAG_EMBED_PRECISION={precision} is for the bundled model only: unset it or RAG_EMBED_MODEL")
     if model:
         return SentenceTransformerEmbedder(Path(model).expanduser(), Path(model).name)
     source = bundled_model_path()
-    return onnx.load(onnx.BUNDLED, source) or SentenceTransformerEmbedder(source, onnx.BUNDLED)
+    found = onnx.load(onnx.BUNDLED, source, precision=precision)
+    if found is None and precision != "fp32":
+        raise RagError(f"the {precision} embedder {name} cannot be made: run `make export-onnx`")
+    return found or SentenceTransformerEmbedder(source, onnx.BUNDLED)

@@ -3,6 +3,9 @@
 `make export-onnx` (`rag.index.export`) writes `models/<name>.onnx` and its manifest from the installed weights;
 `load(name)` opens it, or exports it first when torch is at hand. Vectors are the mean of the last hidden state
 over the question's word pieces (at most 256, cut as sentence-transformers cuts them), scaled to unit length.
+`load(name, precision="int8")` opens `models/<name>-int8.onnx`, the fp32 file with its weights quantized to int8
+(made without torch from the fp32 file); its vectors are named `<name>-int8`, so an index built with one
+precision is rebuilt or refused, never searched, with the other.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ READER = "reader-encoder"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 FORMAT = 1  # bump when what is exported changes, so older files are exported again
 BATCH = 64
+PRECISIONS = {"fp32": "", "int8": "-int8"}  # precision -> suffix of the file and of the vectors' name
 log = logging.getLogger(__name__)
 
 
@@ -57,14 +61,26 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def current(model: Path, source: Path, layers: Path | None) -> bool:
-    """Whether `model` exists and was exported from `source` (with `layers`) in this format."""
+def named(name: str, precision: str = "fp32") -> str:
+    """The file name (without .onnx) and the vectors' name of `name` at `precision`.
+
+    >>> named("all-MiniLM-L6-v2", "int8")
+    'all-MiniLM-L6-v2-int8'
+    """
+    if precision not in PRECISIONS:
+        raise RagError(f"unknown embedding precision {precision!r}: RAG_EMBED_PRECISION is one of {', '.join(PRECISIONS)}")
+    return name + PRECISIONS[precision]
+
+
+def current(model: Path, source: Path, layers: Path | None, precision: str = "fp32") -> bool:
+    """Whether `model` exists and was exported from `source` (with `layers`) in this format and precision."""
     try:
         made = json.loads(manifest_path(model).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    wanted = provenance(source, layers)
-    return model.is_file() and made.get("format") == FORMAT and all(made.get(k) == v for k, v in wanted.items())
+    wanted = {**provenance(source, layers), "format": FORMAT}
+    same = made.get("precision", "fp32") == precision and all(made.get(k) == v for k, v in wanted.items())
+    return model.is_file() and same
 
 
 def pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -119,21 +135,40 @@ class OnnxEmbedder:
         return pool(hidden, feed["attention_mask"])
 
 
-def load(name: str, source: Path, layers: Path | None = None) -> OnnxEmbedder | None:
-    """The exported encoder `name`, exported first when it is missing or stale and torch is installed; None if not."""
-    model = MODELS / f"{name}.onnx"
-    if not current(model, source, layers):
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            log.warning(f"{model} is missing or stale and torch is not installed: run `make export-onnx` (slower until then)")
-            return None
+def load(name: str, source: Path, layers: Path | None = None, precision: str = "fp32") -> OnnxEmbedder | None:
+    """The exported encoder `name` at `precision`, exported first when missing or stale (the fp32 file needs torch,
+    the int8 one only the fp32 file); None when it cannot be made."""
+    model = MODELS / f"{named(name, precision)}.onnx"
+    if current(model, source, layers, precision):
+        return OnnxEmbedder(model, source, named(name, precision))
+    fp32 = MODELS / f"{name}.onnx"
+    if not current(fp32, source, layers) and not _export(fp32, source, layers):
+        return None
+    if precision != "fp32":
         from rag.index import export
 
-        log.warning(f"exporting {model} once, from {source} (`make export-onnx` does it at setup)")
+        log.warning(f"quantizing {fp32} to {model} once (`make export-onnx` does it at setup)")
         try:
-            export.export(model, source, layers)
-        except (OSError, RagError, RuntimeError) as e:
-            log.warning(f"cannot export {model} ({e}): run `make export-onnx` (slower until then)")
+            export.quantize(fp32, model)
+        except (OSError, RagError, RuntimeError, ValueError) as e:
+            log.warning(f"cannot quantize {fp32} ({e}): run `make export-onnx`")
             return None
-    return OnnxEmbedder(model, source, name)
+    return OnnxEmbedder(model, source, named(name, precision))
+
+
+def _export(model: Path, source: Path, layers: Path | None) -> bool:
+    """Export `model` (fp32) with torch, when it is installed; whether it was."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        log.warning(f"{model} is missing or stale and torch is not installed: run `make export-onnx` (slower until then)")
+        return False
+    from rag.index import export
+
+    log.warning(f"exporting {model} once, from {source} (`make export-onnx` does it at setup)")
+    try:
+        export.export(model, source, layers)
+    except (OSError, RagError, RuntimeError) as e:
+        log.warning(f"cannot export {model} ({e}): run `make export-onnx` (slower until then)")
+        return False
+    return True
