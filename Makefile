@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader clean
+.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -63,6 +63,10 @@ serve: setup
 BENCHMARKS ?= ../shared/benchmarks
 train-reader: setup
 	$(BIN)/python -m train.reader $(BENCHMARKS)/squad2-cs224n-dev
+
+# The learned consistency checker (rag/models/checker/) from synthetic claims on SQuAD 2.0's articles (RAG_VERIFY=learned).
+train-checker: setup
+	$(BIN)/python -m train.checker $(BENCHMARKS)/squad2-cs224n-dev
 
 bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0

@@ -18,17 +18,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag import text as T
+from rag.answer import checker
+from rag.answer.checker import JOINS, Embed, consistent  # noqa: F401  (consistent: the rules, kept importable here)
 from rag.answer.retrieve import Hit, Sentence
+from rag.config import get_settings
 from rag.text import names
 
 SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
 COVERAGE = 0.5  # share of an answer sentence's words its paragraph must hold
 LONG = 15  # words from which a sentence is compared clause by clause too
 CLAUSE = re.compile(r"\s*[,;:—–]\s+|\s+-\s+|\s*\(|\)\s*")
-NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b", re.I)
-PASSIVE = re.compile(r"\b(by|from)\b", re.I)
-CAUSE = re.compile(r"\b(because|due to|owing to|as a result of|caused by|thanks to|in order to|so that)\b", re.I)
-JOINS = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+")
 MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 # A question asking for something (who, what, by how much, ...), not for a yes or a no.
 ASKS_FOR = re.compile(r"^\W*(\w+\s+)?(what|which|who|whom|whose|when|where|why|how)\b", re.I)
@@ -84,8 +83,11 @@ def parse(draft: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray], question: str = "") -> Verified:
-    """Check every sentence of `draft` against the passages it cites (and, given `question`, that it answers)."""
+def verify(draft: str, hits: list[Hit], embed: Embed, question: str = "",
+           mode: str = "") -> Verified:
+    """Check every sentence of `draft` against the passages it cites (and, given `question`, that it answers);
+    `mode` is how a claim's meaning is checked (`checker.MODES`), empty: RAG_VERIFY."""
+    mode = checker.known(mode or get_settings().verify)
     notes: list[str] = []
     citations: list[Citation] = []
     claims: list[Claim] = []
@@ -101,7 +103,7 @@ def verify(draft: str, hits: list[Hit], embed: Callable[[list[str]], np.ndarray]
             else:
                 notes.append(f"removed marker [{n}]: it names no retrieved passage")
         echo = restates(sentence, question)
-        good, checks = _supporting(sentence, vec, valid, hits, embed, echo, notes)
+        good, checks = _supporting(sentence, vec, valid, hits, embed, echo, notes, mode)
         use = good or valid
         markers_out = []
         for n in use:
@@ -123,10 +125,10 @@ Check = tuple[bool, Sentence | None, float]
 
 
 def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit], embed: Callable[[list[str]], np.ndarray],
-                echo: bool, notes: list[str]) -> tuple[list[int], dict[int, Check]]:
+                echo: bool, notes: list[str], mode: str = "rules") -> tuple[list[int], dict[int, Check]]:
     """The passages that support `sentence` (its own citations first, else the best retrieved one, else one for each
     statement of a sentence that joins two), and every passage's check."""
-    checks = {n: _support(sentence, vec, hits[n - 1], embed, echo) for n in range(1, len(hits) + 1)}
+    checks = {n: _support(sentence, vec, hits[n - 1], embed, echo, mode) for n in range(1, len(hits) + 1)}
     good = [n for n in valid if checks[n][0]]
     if good:
         return good, checks
@@ -139,7 +141,7 @@ def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit
         return [], checks
     each = []
     for part, pvec in zip(parts, embed(parts)):
-        found = {n: _support(part, pvec, hits[n - 1], embed) for n in range(1, len(hits) + 1)}
+        found = {n: _support(part, pvec, hits[n - 1], embed, False, mode) for n in range(1, len(hits) + 1)}
         n = max(found, key=lambda n: (found[n][0], found[n][2]))
         if not found[n][0]:
             return [], checks
@@ -191,62 +193,27 @@ def restates(sentence: str, question: str) -> bool:
 
 
 def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray],
-             echo: bool = False) -> tuple[bool, Sentence | None, float]:
+             echo: bool = False, mode: str = "rules") -> tuple[bool, Sentence | None, float]:
     """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine. A sentence that only
     restates the question (`echo`) is supported only by a passage that says it word for word."""
     if not hit.sentences:
         return False, None, 0.0
     pieces = [(i, piece) for i, s in enumerate(hit.sentences) for piece in clauses(s.text)]
-    sims = embed([piece for _, piece in pieces]) @ vec
+    texts = [piece for _, piece in pieces]
+    sims = embed(texts) @ vec
     best = int(np.argmax(sims))
     i, score = pieces[best][0], float(sims[best])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
     ok = score >= SUPPORT and quoted and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE
     ok = ok and _facts_present(sentence, hit.paragraph.text)
     if ok and not quoted_verbatim(sentence, hit.paragraph.text):  # a quote says what its passage says
-        ok = consistent(sentence, pieces[best][1], hit.sentences[i].text) and _parts_supported(sentence, pieces, embed)
+        first = next(j for j, (k, _) in enumerate(pieces) if k == i)  # the whole sentence, its first piece
+        ok = checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
     return ok, hit.sentences[i], score
 
 
 def quoted_verbatim(sentence: str, passage: str) -> bool:
     return " ".join(sentence.split()).lower().rstrip(".") in " ".join(passage.split()).lower()
-
-
-def consistent(claim: str, piece: str, source: str) -> bool:
-    """Whether `claim` keeps what the `piece` (a clause or all) of the `source` sentence it matches best says: the
-    same polarity, the names they share in the same order (unless the claim is passive), and no cause the source
-    does not give.
-
-    >>> s = "Tokayev asked Russia to send troops because of the unrest."
-    >>> consistent("Tokayev asked Russia to send troops.", s, s), consistent("Tokayev did not ask Russia for troops.", s, s)
-    (True, False)
-    >>> consistent("Russia asked Tokayev to send troops.", s, s), consistent("Troops came because of high prices.", s, s)
-    (False, False)
-    """
-    if bool(NEGATION.search(claim)) != bool(NEGATION.search(piece)):
-        return False
-    named = _capitalised(source)
-    shared = [w for w in dict.fromkeys(_capitalised(claim)) if w in named]
-    if shared != sorted(shared, key=named.index) and not PASSIVE.search(claim):
-        return False
-    m = CAUSE.search(claim)
-    return m is None or T.overlap(claim[m.start() :], source, {}) >= COVERAGE
-
-
-def _capitalised(text: str) -> list[str]:
-    """The capitalised words of `text` that are not common words, the first one too."""
-    return [w for w in T.WORD.findall(text) if w[:1].isupper() and w.lower() not in T.STOPWORDS]
-
-
-def _parts_supported(claim: str, pieces: list[tuple[int, str]], embed: Callable[[list[str]], np.ndarray]) -> bool:
-    """A claim joining two statements ("X did A, and Y did B") is supported only when each is: each part must
-    be as close to some piece of the passage as a whole claim must be."""
-    parts = [p for p in JOINS.split(claim) if len(T.words(p)) >= 4]
-    if len(parts) < 2:
-        return True
-    texts = [piece for _, piece in pieces]
-    best = (embed(parts) @ embed(texts).T).max(axis=1)
-    return bool((best >= SUPPORT).all())
 
 
 def clauses(sentence: str) -> list[str]:
