@@ -69,7 +69,9 @@ def _sentence(pipe: Pipeline, text: str, start: int, end: int, k: int, filters: 
     claim = " ".join(text[start:end].split())
     query = pipe.retriever.respell(claim)
     hits = pipe.retrieve(query, [query], k, filters)
-    verified = V.verify(query, hits, pipe.retriever.embed)
+    verified = V.verify(query, hits, pipe.retriever.embed, mode=pipe.checks)
+    if pipe.judge is not None:  # RAG_VERIFY=model: the model's reading on top of the checks
+        verified = pipe.judge.judged(verified, hits)
     supported = bool(verified.claims) and all(c.supported for c in verified.claims)
     citations = [pipe.dated(c) for c in verified.citations if c.supported] if supported else []
     notes = [n for n in verified.notes if not n.startswith("cited passage")]

@@ -59,9 +59,11 @@ class Pipeline:
     """A retriever and a generator, with an optional offline fallback when the LLM fails."""
 
     def __init__(self, retriever: Retriever, generator: Generator, fallback: Generator | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, judge: Any = None) -> None:
         self.retriever, self.generator, self.fallback = retriever, generator, fallback
         self.settings = settings or get_settings()
+        self.checks = "rules" if self.settings.verify == "model" else self.settings.verify  # RAG_VERIFY's checker
+        self.judge = judge  # with RAG_VERIFY=model, a judge.ModelJudge over the configured model
 
     def refresh(self) -> Any:
         """Rebuild the index after the corpus changed (only new paragraphs are embedded) and answer from it.
@@ -121,7 +123,7 @@ class Pipeline:
             timings_ms={name: round(v * 1000, 2) for name, v in ms.items()},
             standalone_question=standalone,
             claims=[] if refused else verified.claims,
-            notes=notes + verified.notes + ([] if refused else disagreements(self._dated(verified.citations))),
+            notes=notes + verified.notes + ([] if refused else V.disagreements(self._dated(verified.citations))),
             draft=draft.text,
             short_answer=None if refused else short.mark(standalone, verified.citations),
         )
@@ -141,13 +143,15 @@ class Pipeline:
         left, the corpus sentences the draft was written from answer instead, or the answer is a refusal."""
         if draft.refused:
             return V.Verified(REFUSAL, [], [], [])
-        verified = V.verify(draft.text, hits, self.retriever.embed, question)
+        verified = V.verify(draft.text, hits, self.retriever.embed, question, self.checks)
         if draft.text == draft.verbatim:  # corpus sentences: an unsupported one stays, flagged
             return verified
+        if self.judge is not None:  # the model's own reading, on top of the checks
+            verified = self.judge.judged(verified, hits)
         kept = V.supported_only(verified)
         if kept.claims or not draft.verbatim:
             return kept
-        fallback = V.verify(draft.verbatim, hits, self.retriever.embed)
+        fallback = V.verify(draft.verbatim, hits, self.retriever.embed, mode=self.checks)
         return replace(fallback, notes=kept.notes + ["no sentence of the model's answer could be verified: "
                                                       "answered with the corpus sentences it was given"])
 
@@ -221,30 +225,14 @@ class Pipeline:
             return self.fallback.generate(question, parts, hits), [f"{self.generator.name} failed, answered offline: {e}"]
 
 
-def disagreements(citations: list[V.Citation]) -> list[str]:
-    """A note for each pair of cited documents of different dates whose quotes give different figures.
-
-    >>> c = lambda m, d, q: V.Citation(m, f"{d}#p1", d, 0, 1, q, True, 1.0, 0, d)
-    >>> disagreements([c(1, "2023-01-10", "The toll is 4 euros."), c(2, "2024-04-02", "The toll rose to 5 euros.")])
-    ['the sources differ: [1] (2023-01-10) says 4, [2] (2024-04-02) says 5']
-    """
-    notes = []
-    for i, a in enumerate(citations):
-        for b in citations[i + 1 :]:
-            na, nb = T.numbers(a.quote), T.numbers(b.quote)
-            if a.date and b.date and a.date != b.date and na and nb and not na & nb:
-                notes.append(f"the sources differ: [{a.marker}] ({a.date}) says {', '.join(sorted(na))}, "
-                             f"[{b.marker}] ({b.date}) says {', '.join(sorted(nb))}")
-    return notes
-
-
 ANSWERERS = ("extractive", "local", "openai")  # RAG_LLM / --llm
+VERIFIERS = ("rules", "learned", "model")  # RAG_VERIFY
 
 
 def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool = False) -> Pipeline:
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import index
-    from rag.answer import reader, retrieve
+    from rag.answer import judge, reader, retrieve
     from rag.answer.extractive import PRESETS
     from rag.index import embed
 
@@ -253,6 +241,10 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
         raise InputError(f"unknown RAG_LLM {s.llm!r}: choose one of {', '.join(ANSWERERS)}")
     if s.rules not in PRESETS:
         raise InputError(f"unknown RAG_RULES {s.rules!r}: choose one of {', '.join(PRESETS)}")
+    if s.verify not in VERIFIERS:
+        raise InputError(f"unknown RAG_VERIFY {s.verify!r}: choose one of {', '.join(VERIFIERS)}")
+    if s.verify == "model" and s.answerer == "extractive":
+        raise InputError("RAG_VERIFY=model needs a model to ask: set RAG_LLM to local or openai")
     embedder = embed.load(s.embed_model, s.embed_precision)
     ix = index.open(s.corpus_dir, s.index_dir, embedder, s.index_kind, s.auto_index, progress, index.Where.of(s))
     retriever = Retriever(ix, embed.Cached(embedder), mode)
@@ -272,7 +264,8 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
         if fallback is None:
             raise
         generator = Unavailable(s.answerer, e)
-    return Pipeline(retriever, generator, fallback, s)
+    model = getattr(generator, "llm", generator)  # a design's model, or the free design itself
+    return Pipeline(retriever, generator, fallback, s, judge.ModelJudge(model) if s.verify == "model" and hasattr(model, "client") else None)
 
 
 def llm_generator(s: Settings, ranker: Extractive) -> Generator:

@@ -87,7 +87,8 @@ def verify(draft: str, hits: list[Hit], embed: Embed, question: str = "",
            mode: str = "") -> Verified:
     """Check every sentence of `draft` against the passages it cites (and, given `question`, that it answers);
     `mode` is how a claim's meaning is checked (`checker.MODES`), empty: RAG_VERIFY."""
-    mode = checker.known(mode or get_settings().verify)
+    mode = mode or get_settings().verify
+    mode = checker.known("rules" if mode == "model" else mode)  # the model's own reading is the pipeline's, on top
     notes: list[str] = []
     citations: list[Citation] = []
     claims: list[Claim] = []
@@ -265,3 +266,20 @@ def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: boo
 
 def _short(s: str) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
+
+
+def disagreements(citations: list[Citation]) -> list[str]:
+    """A note for each pair of cited documents of different dates whose quotes give different figures.
+
+    >>> c = lambda m, d, q: Citation(m, f"{d}#p1", d, 0, 1, q, True, 1.0, 0, d)
+    >>> disagreements([c(1, "2023-01-10", "The toll is 4 euros."), c(2, "2024-04-02", "The toll rose to 5 euros.")])
+    ['the sources differ: [1] (2023-01-10) says 4, [2] (2024-04-02) says 5']
+    """
+    notes = []
+    for i, a in enumerate(citations):
+        for b in citations[i + 1 :]:
+            na, nb = T.numbers(a.quote), T.numbers(b.quote)
+            if a.date and b.date and a.date != b.date and na and nb and not na & nb:
+                notes.append(f"the sources differ: [{a.marker}] ({a.date}) says {', '.join(sorted(na))}, "
+                             f"[{b.marker}] ({b.date}) says {', '.join(sorted(nb))}")
+    return notes

@@ -45,3 +45,26 @@ def test_the_local_model_judges_with_a_constrained_reply(settings: Settings) -> 
     assert j.states("Tokayev did not ask the CSTO for troops.", PASSAGE) == (False, "")
     out = j.judged(_verified("Tokayev asked the CSTO to send troops because of rising fuel prices."), [hit("a.txt#p1", PASSAGE)])
     assert not out.claims[0].supported and any("does not find" in n for n in out.notes)
+
+
+def test_the_setting_reaches_the_pipeline(settings: Settings) -> None:
+    from rag.answer import pipeline
+    from rag.errors import InputError
+
+    with pytest.raises(InputError, match="RAG_VERIFY=model needs a model"):
+        pipeline.build(settings.model_copy(update={"verify": "model"}))
+    with pytest.raises(InputError, match="unknown RAG_VERIFY 'maybe'"):
+        pipeline.build(settings.model_copy(update={"verify": "maybe"}))
+    learned = pipeline.build(settings.model_copy(update={"verify": "learned"}))
+    assert learned.checks == "learned" and learned.judge is None
+
+
+@needs_model
+@pytest.mark.slow
+def test_rag_check_asks_the_local_model(settings: Settings) -> None:
+    from rag.answer import check, pipeline
+
+    pipe = pipeline.build(settings.model_copy(update={"llm": "local", "verify": "model"}))
+    assert pipe.checks == "rules" and pipe.judge is not None
+    said = check.check(pipe, "Tokayev called for peace. Tokayev did not call for peace.")
+    assert [s.supported for s in said.sentences] == [True, False]
