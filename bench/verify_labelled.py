@@ -7,7 +7,8 @@ checks an answer's sentence, against that passage alone. A good verifier accepts
 sentences and turns down the `not` ones; `partly` ones (some of the sentence stated, some added or
 stronger) should be turned down too. Printed per split: the working two-thirds, and the sealed third
 (items whose number `n` is a multiple of 3), which is kept for the final figure and tunes nothing.
-`--verify` sets RAG_VERIFY before the project is imported (rules, learned, model, where they exist).
+`--verify` sets RAG_VERIFY before the project is imported (rules, learned, model); `model` asks the
+bundled local model (`make setup-llm`) on top of the rules.
 """
 
 from __future__ import annotations
@@ -73,15 +74,28 @@ def passage(item: dict[str, Any], bench: Path) -> str:
     return str(text[p["start"] : p["end"]])
 
 
-def accepted(sentence: str, text: str, embed_fn: Any) -> bool:
-    """Whether verification finds `sentence` supported by `text`, cited as its only passage."""
+def accepted(sentence: str, text: str, embed_fn: Any, judge: Any = None) -> bool:
+    """Whether verification finds `sentence` supported by `text`, cited as its only passage (and, given a
+    `judge.ModelJudge`, whether the model then agrees, as RAG_VERIFY=model has it)."""
     from rag.answer import verify as V
     from rag.answer.retrieve import Hit
     from rag.ingest.corpus import Paragraph
 
     hit = Hit(Paragraph("x#p1", "x", "", 0, len(text), text), 1.0)
     v = V.verify(sentence + " [1]", [hit], embed_fn)
+    v = judge.judged(v, [hit]) if judge is not None else v
     return bool(v.claims) and all(c.supported for c in v.claims)
+
+
+def local_judge() -> Any:
+    """The model as judge over the bundled local model (`make setup-llm`), as RAG_VERIFY=model with RAG_LLM=local."""
+    from rag.answer import judge, local_server
+    from rag.answer.llm import OpenAICompatible
+    from rag.config import get_settings
+
+    s = get_settings()
+    server = local_server.server(s.model_path, s.llm_threads, s.llm_context, s.llm_parallel)
+    return judge.ModelJudge(OpenAICompatible("local", s.prompts_dir, server.base_url, "", 120.0, 0, server.name))
 
 
 def figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -114,8 +128,9 @@ def main() -> int:
 
     embed_fn = embed.Cached(embed.load())
     rows = [r for r in labelled(a.items, a.labels) if a.split in ("all", r["split"])]
+    asks = local_judge() if a.verify == "model" else None  # the local model judges on top of the rules
     for r in progress(rows, "verifying"):
-        r["accepted"] = accepted(r["sentence"], passage(r, a.bench_dir), embed_fn)
+        r["accepted"] = accepted(r["sentence"], passage(r, a.bench_dir), embed_fn, asks)
     out = figures(rows)
     print(json.dumps(out) if a.json else table(out, ["split", "label", "items", "accepted"]))
     return 0
