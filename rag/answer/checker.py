@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from rag import text as T
+from rag.answer import reader
 from rag.errors import RagError
 from rag.text import names
 
@@ -200,11 +201,7 @@ class Trees:
 
 
 def manifest(folder: Path = FOLDER) -> dict[str, object]:
-    try:
-        data: dict[str, object] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise RagError(f"the checker's manifest in {folder} cannot be read ({e}): run `make train-checker`") from e
-    return data
+    return reader.manifest(folder, "checker")
 
 
 @lru_cache(maxsize=2)

@@ -42,11 +42,12 @@ class Head:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def manifest(folder: Path = FOLDER) -> dict[str, object]:
+def manifest(folder: Path = FOLDER, model: str = "reader") -> dict[str, object]:
+    """The manifest of a trained model's folder (the reader's, or another's made by `make train-<model>`)."""
     try:
         data: dict[str, object] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise RagError(f"the reader's manifest in {folder} cannot be read ({e}): run `make train-reader`") from e
+        raise RagError(f"the {model}'s manifest in {folder} cannot be read ({e}): run `make train-{model}`") from e
     return data
 
 
