@@ -33,6 +33,7 @@ LINK = r"(?:\s+(?:of|the|de|du|von|van|der|al|bin|and|for)\s+|\s+|-)"
 NAME = re.compile(rf"\b[A-ZА-ЯЁ][\w'’.]*(?:{LINK}[A-ZА-ЯЁ][\w'’.]*)*")
 # "What party ...", "Which city ...": a question for a thing; "What did ... say", "What is ..." ask for more than a name.
 ASKS_THING = re.compile(r"^\W*(what|which)\s+(?!(is|was|are|were|did|does|do|has|have|had|can|could|will|would|should|may|might)\b)\w", re.I)
+ASKS_SHARE = re.compile(r"\b(percent|percentage|per cent|proportion|share)\b", re.I)  # takes a figure with % or percent
 NEAR = 20  # a "what / which" question's name must stand this close (characters) to the words it shares with the sentence
 KINDS = {"year": (YEAR,), "date": (DATE,), "count": (AMOUNT,), "percent": (AMOUNT,), "person": (NAME,), "place": (NAME,)}
 
@@ -72,12 +73,15 @@ def span(question: str, sentence: str, types: tuple[answer_types.AnswerType, ...
     'Mayor Anna Berg'
     >>> span("How many people live in Oslo?", "Oslo, the capital, has 700,000 people.").text
     '700,000 people'
+    >>> span("What share of the vote did she win?", "She won 54% of the vote, up from 40 seats.").text
+    '54%'
     >>> span("Why did the bridge close?", "It closed because of floods.") is None
     True
     """
     kind = answer_types.of(question, types)
-    thing = kind is None and bool(ASKS_THING.search(question))
-    patterns = KINDS.get(kind.name) if kind else ((NAME,) if thing else None)
+    share = kind is None and bool(ASKS_SHARE.search(question))
+    thing = kind is None and not share and bool(ASKS_THING.search(question))
+    patterns = KINDS.get(kind.name) if kind else (answer_types.PERCENTAGE,) if share else ((NAME,) if thing else None)
     if not patterns:
         return None
     asked, named = set(T.stems(question)), set(T.stems(" ".join(w for w in T.WORD.findall(question)[1:] if w[:1].isupper())))

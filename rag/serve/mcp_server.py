@@ -71,7 +71,7 @@ def _tools(server: FastMCP, s: Settings, pipeline: Callable[[], Pipeline]) -> No
         `history`: earlier turns ({"role": "user" | "assistant", "content": ...}), oldest first. Filters as `search`'s."""
         filters = Filter.of(date_from, date_to, sources) or None
         answer = await _run(lambda: pipeline().ask(question, history, k, filters=filters))
-        keep = ("question", "answer", "refused", "citations", "standalone_question", "notes", "generator")
+        keep = ("question", "answer", "refused", "citations", "short_answer", "standalone_question", "notes", "generator")
         return {name: value for name, value in answer.to_dict().items() if name in keep}
 
     @server.tool()

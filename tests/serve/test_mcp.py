@@ -45,6 +45,7 @@ async def cited_answer(client: ClientSession) -> None:
     answer = result.structuredContent or {}
     assert not result.isError and not answer["refused"] and "20%" in answer["answer"] and "[1]" in answer["answer"]
     assert answer["citations"][0]["source"].startswith("001_") and answer["citations"][0]["quote"]
+    assert answer["short_answer"]["text"] == "20%" and answer["short_answer"]["marker"] == 1
 
 
 def test_tools_in_memory(pipe: Pipeline) -> None:
