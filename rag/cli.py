@@ -160,8 +160,7 @@ def chat(k: K = 5, llm: Llm = None, corpus: Corpus = None, index: IndexDir = Non
     try:
         filters = Filter.of(since, until, source) or None
         p = pipeline.build(settings(corpus, index, llm))
-        if filters:  # a filter that keeps no document is said once, before the first question
-            filters.rows(p.retriever.index, p.retriever.source_rows())
+        p.retriever.kept(filters)  # a filter that keeps no document is said once, before the first question
     except RagError as e:
         fail(e)
     chat_mod.run(p, k, interactive=sys.stdin.isatty(), filters=filters)

@@ -59,8 +59,7 @@ def check(pipe: Pipeline, text: str, k: int | None = None, filters: Filter | Non
     if len(found) > MAX_SENTENCES:
         raise InputError(f"the text has {len(found)} sentences; the limit is {MAX_SENTENCES}")
     k = pipe.settings.k if k is None else k
-    if filters:
-        filters.rows(pipe.retriever.index, pipe.retriever.source_rows())  # no document kept is said once, before any sentence is searched
+    pipe.retriever.kept(filters)  # no document kept is said once, before any sentence is searched
     return Checked(text, [_sentence(pipe, text, s, e, k, filters) for s, e in found])
 
 
@@ -69,9 +68,7 @@ def _sentence(pipe: Pipeline, text: str, start: int, end: int, k: int, filters: 
     claim = " ".join(text[start:end].split())
     query = pipe.retriever.respell(claim)
     hits = pipe.retrieve(query, [query], k, filters)
-    verified = V.verify(query, hits, pipe.retriever.embed, mode=pipe.checks)
-    if pipe.judge is not None:  # RAG_VERIFY=model: the model's reading on top of the checks
-        verified = pipe.judge.judged(verified, hits)
+    verified = pipe.checked(query, hits)  # the answer path's verification, the model's reading included
     supported = bool(verified.claims) and all(c.supported for c in verified.claims)
     citations = [pipe.dated(c) for c in verified.citations if c.supported] if supported else []
     notes = [n for n in verified.notes if not n.startswith("cited passage")]

@@ -143,17 +143,20 @@ class Pipeline:
         left, the corpus sentences the draft was written from answer instead, or the answer is a refusal."""
         if draft.refused:
             return V.Verified(REFUSAL, [], [], [])
-        verified = V.verify(draft.text, hits, self.retriever.embed, question, self.checks)
+        verified = self.checked(draft.text, hits, question)
         if draft.text == draft.verbatim:  # corpus sentences: an unsupported one stays, flagged
             return verified
-        if self.judge is not None:  # the model's own reading, on top of the checks
-            verified = self.judge.judged(verified, hits)
         kept = V.supported_only(verified)
         if kept.claims or not draft.verbatim:
             return kept
-        fallback = V.verify(draft.verbatim, hits, self.retriever.embed, mode=self.checks)
+        fallback = self.checked(draft.verbatim, hits)
         return replace(fallback, notes=kept.notes + ["no sentence of the model's answer could be verified: "
                                                       "answered with the corpus sentences it was given"])
+
+    def checked(self, text: str, hits: list[Hit], question: str = "") -> V.Verified:
+        """`text` checked against `hits` as RAG_VERIFY says: the checks, then, with `model`, the model's reading."""
+        verified = V.verify(text, hits, self.retriever.embed, question, self.checks)
+        return verified if self.judge is None else self.judge.judged(verified, hits)
 
     def retrieve(self, question: str, parts: list[str], k: int, filters: Filter | None = None) -> list[Hit]:
         """The passages to answer from, and the title or author line of their documents when a part asks for it."""

@@ -142,12 +142,16 @@ class Retriever:
             held = self._spellings = (self.index, names.spellings(p.text for p in self.index.paragraphs))
         return names.to_corpus(question, held[1])
 
+    def kept(self, filters: Filter | None) -> np.ndarray | None:
+        """The rows of the documents `filters` keeps (None: no filter); an InputError when it keeps none."""
+        return filters.rows(self.index, self.source_rows()) if filters else None
+
     def search(self, question: str, k: int = 5, parts: Sequence[str] = (), filters: Filter | None = None) -> list[Hit]:
         """The `k` best passages for `question`, best first, from the documents `filters` keeps.
 
         A question in two `parts` gets the best passages of the whole and of each part, in turns.
         """
-        rows = filters.rows(self.index, self.source_rows()) if filters else None
+        rows = self.kept(filters)
         rankings = [self._search(q, k, rows) for q in [question, *(parts if len(parts) > 1 else ())]]
         merged: dict[str, Hit] = {}
         for rank in range(k):

@@ -19,7 +19,7 @@ import numpy as np
 
 from rag import text as T
 from rag.answer import checker
-from rag.answer.checker import JOINS, Embed, consistent  # noqa: F401  (consistent: the rules, kept importable here)
+from rag.answer.checker import JOINS, Embed
 from rag.answer.retrieve import Hit, Sentence
 from rag.config import get_settings
 from rag.text import names

@@ -128,8 +128,7 @@ def _answer_routes(app: FastAPI, ask_body: type[BaseModel], search_body: type[Ba
         filters = body.filters()
         if body.stream:
             p.check(body.question, history, p.settings.k if body.k is None else body.k)  # bad input: 4xx, not a stream
-            if filters:  # and so is a filter that keeps no document
-                filters.rows(p.retriever.index, p.retriever.source_rows())
+            p.retriever.kept(filters)  # and so is a filter that keeps no document
             return StreamingResponse(streaming.stream(p, body.question, history, body.k, filters), media_type="text/event-stream")
         answer = await run_in_threadpool(lambda: p.ask(body.question, history, body.k, filters=filters))
         request.state.timings = answer.timings_ms

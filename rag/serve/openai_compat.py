@@ -149,8 +149,7 @@ def routes(app: FastAPI, s: Settings) -> None:
         question, history = conversation(body.messages, s)
         p.check(question, history, p.settings.k)  # bad input: 4xx before any stream
         filters = body.filters()
-        if filters:  # and so is a filter that keeps no document
-            filters.rows(p.retriever.index, p.retriever.source_rows())
+        p.retriever.kept(filters)  # and so is a filter that keeps no document
         if body.stream:
             return StreamingResponse(_stream(p, question, history, body.model, filters), media_type="text/event-stream")
         answer = await run_in_threadpool(lambda: p.ask(question, history, filters=filters))
