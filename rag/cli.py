@@ -282,4 +282,14 @@ def _reindex(s: Settings) -> None:
 
 
 def main() -> None:
-    app(prog_name="rag")
+    from pydantic import ValidationError
+
+    try:
+        app(prog_name="rag")
+    except ValidationError as e:  # a setting in the environment that does not parse: one line, not a traceback
+        if e.title != "Settings":
+            raise
+        x = e.errors()[0]
+        name = f"RAG_{x['loc'][0]}".upper() if x["loc"] else "a setting"
+        err.print(f"[bold red]error:[/] {name}={x.get('input')!r} is not valid: {x['msg']}", markup=True, highlight=False)
+        raise SystemExit(2) from None

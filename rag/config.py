@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # openai (any OpenAI-compatible server at OPENAI_BASE_URL); empty: openai when OPENAI_* is set, else extractive
     llm: str = ""
     llm_design: str = "evidence"  # how an LLM answers: free | evidence | judge (see BENCHMARKS.md)
+    llm_evidence: int = 6  # evidence design: the ranker's best sentences the model reads, 1 to 20 (see BENCHMARKS.md)
     llm_check: bool = False  # evidence and judge designs: refuse also when the model says no to the ranker's best sentence
     model_path: Path = ROOT / "models" / MODEL_FILE
     llm_threads: int = Field(default_factory=cores)

@@ -23,6 +23,7 @@ from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.llm import OpenAICompatible, is_refusal
 from rag.answer.retrieve import Hit, Sentence
 
+MOST_EVIDENCE = 20  # RAG_LLM_EVIDENCE's upper bound: 20 sentences stay well inside the model's context
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -69,10 +70,12 @@ class _OnRanker:
     """A model that reads what the extractive ranker found; it also rewrites follow-ups (`complete`)."""
 
     design = ""
-    most = 6
+    most = 6  # the ranker's best sentences the model reads; `most` given to the constructor overrides it
 
-    def __init__(self, llm: OpenAICompatible, ranker: Extractive, prompts_dir: Path, check: bool = False) -> None:
+    def __init__(self, llm: OpenAICompatible, ranker: Extractive, prompts_dir: Path, check: bool = False,
+                 most: int | None = None) -> None:
         self.llm, self.ranker, self.prompts_dir, self.check = llm, ranker, prompts_dir, check
+        self.most = self.most if most is None else most
         self.name = f"{llm.name} ({self.design})"
         self.complete, self.take_timings = llm.complete, llm.take_timings
 

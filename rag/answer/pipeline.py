@@ -273,11 +273,13 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
 
 def llm_generator(s: Settings, ranker: Extractive) -> Generator:
     """The LLM generator of the configured design, on the local model or an OpenAI-compatible server."""
-    from rag.answer.designs import DESIGNS
+    from rag.answer.designs import DESIGNS, MOST_EVIDENCE, EvidenceFirst
     from rag.answer.llm import OpenAICompatible
 
     if s.llm_design not in DESIGNS:
         raise InputError(f"unknown RAG_LLM_DESIGN {s.llm_design!r}: choose one of {', '.join(DESIGNS)}")
+    if not 1 <= s.llm_evidence <= MOST_EVIDENCE:
+        raise InputError(f"RAG_LLM_EVIDENCE must be between 1 and {MOST_EVIDENCE}, not {s.llm_evidence}")
     if s.answerer == "local":
         from rag.answer import local_server
 
@@ -287,4 +289,6 @@ def llm_generator(s: Settings, ranker: Extractive) -> Generator:
         llm = OpenAICompatible(s.llm_model, s.prompts_dir, s.openai_base_url, s.openai_api_key, s.llm_timeout,
                                s.llm_retries, max_tokens=s.llm_max_tokens)
     design = DESIGNS[s.llm_design]
-    return llm if design is None else design(llm, ranker, s.prompts_dir, s.llm_check)
+    if design is None:
+        return llm
+    return design(llm, ranker, s.prompts_dir, s.llm_check, s.llm_evidence if design is EvidenceFirst else None)
