@@ -8,7 +8,9 @@ sentences and turns down the `not` ones; `partly` ones (some of the sentence sta
 stronger) should be turned down too. Printed per split: the working two-thirds, and the sealed third
 (items whose number `n` is a multiple of 3), which is kept for the final figure and tunes nothing.
 `--verify` sets RAG_VERIFY before the project is imported (rules, learned, model); `model` asks the
-bundled local model (`make setup-llm`) on top of the rules.
+bundled local model (`make setup-llm`) on top of the rules. Two more settings compose verification's own
+functions, for comparison only: `similarity` (the cosine and coverage check alone, `verify.similar`: no
+numbers, names or meaning checked) and `both` (accepted under `rules` and under `learned`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent / "eval" / "verify"
 LABELS = ("entailed", "partly", "not")
 SPLITS = ("working", "sealed")
+VERIFIERS = ("rules", "learned", "model")  # RAG_VERIFY values
+COMPOSED = {"similarity": "the cosine and coverage check alone", "both": "rules and learned each accept"}
 
 
 def sealed(n: int) -> bool:
@@ -74,15 +78,20 @@ def passage(item: dict[str, Any], bench: Path) -> str:
     return str(text[p["start"] : p["end"]])
 
 
-def accepted(sentence: str, text: str, embed_fn: Any, judge: Any = None) -> bool:
+def accepted(sentence: str, text: str, embed_fn: Any, judge: Any = None, how: str = "") -> bool:
     """Whether verification finds `sentence` supported by `text`, cited as its only passage (and, given a
-    `judge.ModelJudge`, whether the model then agrees, as RAG_VERIFY=model has it)."""
+    `judge.ModelJudge`, whether the model then agrees, as RAG_VERIFY=model has it). `how`: a RAG_VERIFY value or
+    one of COMPOSED; empty, RAG_VERIFY as set."""
     from rag.answer import verify as V
     from rag.answer.retrieve import Hit
     from rag.ingest.corpus import Paragraph
 
     hit = Hit(Paragraph("x#p1", "x", "", 0, len(text), text), 1.0)
-    v = V.verify(sentence + " [1]", [hit], embed_fn)
+    if how == "similarity":
+        return V.similar(sentence, embed_fn([sentence])[0], hit, embed_fn)[0]
+    if how == "both":
+        return all(accepted(sentence, text, embed_fn, None, mode) for mode in ("rules", "learned"))
+    v = V.verify(sentence + " [1]", [hit], embed_fn, mode=how)
     v = judge.judged(v, [hit]) if judge is not None else v
     return bool(v.claims) and all(c.supported for c in v.claims)
 
@@ -113,13 +122,15 @@ def figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("bench_dir", type=Path, help="the benchmarks folder (realtimeqa/, rgb/)")
-    ap.add_argument("--verify", default="", help="RAG_VERIFY for this run (empty: as the environment has it)")
+    ap.add_argument("--verify", default="", choices=("", *VERIFIERS, *COMPOSED),
+                    help="RAG_VERIFY for this run (empty: as the environment has it), or one of: "
+                    + "; ".join(f"{k}: {v}" for k, v in COMPOSED.items()))
     ap.add_argument("--split", default="working", choices=(*SPLITS, "all"))
     ap.add_argument("--items", type=Path, default=HERE / "items.jsonl")
     ap.add_argument("--labels", type=Path, default=HERE / "labels.jsonl")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a = ap.parse_args()
-    if a.verify:
+    if a.verify in VERIFIERS:
         os.environ["RAG_VERIFY"] = a.verify
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from common import progress, table
@@ -130,7 +141,7 @@ def main() -> int:
     rows = [r for r in labelled(a.items, a.labels) if a.split in ("all", r["split"])]
     asks = local_judge() if a.verify == "model" else None  # the local model judges on top of the rules
     for r in progress(rows, "verifying"):
-        r["accepted"] = accepted(r["sentence"], passage(r, a.bench_dir), embed_fn, asks)
+        r["accepted"] = accepted(r["sentence"], passage(r, a.bench_dir), embed_fn, asks, a.verify)
     out = figures(rows)
     print(json.dumps(out) if a.json else table(out, ["split", "label", "items", "accepted"]))
     return 0

@@ -9,6 +9,9 @@ Metrics (overall and per question type), in the spirit of ALCE (Gao et al. 2023)
     citation_precision  citations whose paragraph holds gold evidence or supports its sentence
     citation_on_evidence  citations of answerable questions whose paragraph holds gold evidence: the
                         hand-marked check alone, which does not take verification's word for support
+    citation_support    cited sentences whose cited paragraphs support them by the learned checker
+                        (`answer.support`), whichever checker verified the answer; reported, not gated
+    citation_support_precision  citations the learned checker finds needed for their sentence (ALCE's rule)
     refusal_accuracy    unanswerable questions refused
     false_refusal_rate  answerable questions refused
 """
@@ -22,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer import support as S
 from rag.answer.pipeline import Answer
 from rag.config import ROOT, Settings
 from rag.errors import InputError
@@ -81,8 +85,9 @@ def load_set(path: Path, split: str = "all") -> list[Question]:
     return out
 
 
-def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int) -> dict[str, Any]:
-    """Per-question figures; None where a metric does not apply to this question."""
+def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int,
+          support: list[tuple[bool, list[bool]]] | None = None) -> dict[str, Any]:
+    """Per-question figures; None where a metric does not apply to this question. `support`: `support.of(a)`."""
     passages = a["passages"][:k]
     found = [any(_holds(p["text"], ev) for p in passages) for ev in q.evidence]
     first = next((r for r, p in enumerate(passages, 1) if any(_holds(p["text"], ev) for ev in q.evidence)), None)
@@ -103,6 +108,8 @@ def score(q: Question, a: dict[str, Any], documents: dict[str, str], k: int) -> 
         if q.answerable and q.evidence else None,
         "citation_precision": precise,
         "citation_on_evidence": on_evidence if q.answerable and q.evidence else [],
+        "citation_support": [ok for ok, _ in support or []],
+        "citation_support_precision": [n for _, needed in support or [] for n in needed],
         "refusal_accuracy": a["refused"] if not q.answerable else None,
         "false_refusal_rate": a["refused"] if q.answerable else None,
     }
@@ -114,7 +121,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     for m in ("recall@k", "mrr", "answer_accuracy", "citation_recall", "refusal_accuracy", "false_refusal_rate"):
         vals = [float(r[m]) for r in rows if r[m] is not None]
         out[m] = round(float(np.mean(vals)), 4) if vals else None
-    for m in ("citation_validity", "citation_precision", "citation_on_evidence"):
+    for m in ("citation_validity", "citation_precision", "citation_on_evidence", "citation_support",
+              "citation_support_precision"):
         vals = [float(v) for r in rows for v in r[m]]
         out[m] = round(float(np.mean(vals)), 4) if vals else None
     out["questions"] = len(rows)
@@ -150,7 +158,8 @@ def run(
     p = pipeline.build(s, mode=mode)
     documents = {name: d["text"] for name, d in p.retriever.index.documents.items()}
     answers = [p.ask(q.question, k=k) for q in track(questions, description="evaluating", disable=not progress)]
-    rows = [score(q, a.to_dict(), documents, k) for q, a in zip(questions, answers)]
+    dicts = [a.to_dict() for a in answers]
+    rows = [score(q, d, documents, k, S.of(d, p.retriever.embed)) for q, d in zip(questions, dicts)]
     result = {
         "set": str(set_path or DEFAULT_SET), "split": split, "mode": mode, "k": k, "generator": p.generator.name,
         "overall": summarise(rows),
@@ -187,7 +196,8 @@ def _latency(answers: list[Answer]) -> dict[str, dict[str, float]]:
 # The result as a plain-text table and a Markdown report.
 
 METRICS = ("recall@k", "mrr", "answer_accuracy", "citation_validity", "citation_recall",
-           "citation_precision", "citation_on_evidence", "refusal_accuracy", "false_refusal_rate")
+           "citation_precision", "citation_on_evidence", "citation_support", "citation_support_precision",
+           "refusal_accuracy", "false_refusal_rate")
 
 
 def _fmt(v: Any) -> str:

@@ -193,20 +193,29 @@ def restates(sentence: str, question: str) -> bool:
     return sentence.rstrip("\"'”’»)").endswith("?") or bool(ASKS_FOR.match(question))
 
 
+def similar(sentence: str, vec: np.ndarray, hit: Hit, embed: Embed) -> tuple[bool, list[tuple[int, str]], np.ndarray]:
+    """The similarity check alone: some piece of `hit` (`clauses` of its sentences) is close enough to `sentence`
+    (cosine SUPPORT) and the paragraph holds enough of its words (COVERAGE); with the pieces, by sentence, and
+    their cosines. No numbers, names or meaning are checked here."""
+    pieces = [(i, piece) for i, s in enumerate(hit.sentences) for piece in clauses(s.text)]
+    if not pieces:
+        return False, [], np.zeros(0)
+    sims = embed([piece for _, piece in pieces]) @ vec
+    return float(sims.max()) >= SUPPORT and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE, pieces, sims
+
+
 def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray],
              echo: bool = False, mode: str = "rules") -> tuple[bool, Sentence | None, float]:
     """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine. A sentence that only
     restates the question (`echo`) is supported only by a passage that says it word for word."""
-    if not hit.sentences:
+    close, pieces, sims = similar(sentence, vec, hit, embed)
+    if not pieces:
         return False, None, 0.0
-    pieces = [(i, piece) for i, s in enumerate(hit.sentences) for piece in clauses(s.text)]
     texts = [piece for _, piece in pieces]
-    sims = embed(texts) @ vec
     best = int(np.argmax(sims))
     i, score = pieces[best][0], float(sims[best])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
-    ok = score >= SUPPORT and quoted and T.overlap(sentence, hit.paragraph.text, {}) >= COVERAGE
-    ok = ok and _facts_present(sentence, hit.paragraph.text)
+    ok = close and quoted and _facts_present(sentence, hit.paragraph.text)
     if ok and not quoted_verbatim(sentence, hit.paragraph.text):  # a quote says what its passage says
         first = next(j for j, (k, _) in enumerate(pieces) if k == i)  # the whole sentence, its first piece
         ok = checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)

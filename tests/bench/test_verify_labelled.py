@@ -1,4 +1,5 @@
-"""The labelled verification set (eval/verify/): its schema, its labels and the seal rule, without the model."""
+"""The labelled verification set (eval/verify/): its schema, its labels, the seal rule, and the composed settings
+(similarity alone, both checkers) on a made-up passage; none asks the local model."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from rag.config import ROOT
+from rag.index import embed
 
 sys.path.insert(0, str(ROOT / "bench"))
 import verify_labelled as VL  # noqa: E402
@@ -60,3 +62,13 @@ def test_seed_passages_are_the_corpus_text() -> None:
         source = it["passage"]["id"].split("#")[0]
         text = (ROOT / "seeds" / source).read_text(encoding="utf-8")
         assert text[it["passage"]["start"] : it["passage"]["end"]] == it["passage"]["text"]
+
+
+def test_similarity_alone_accepts_a_negation_that_both_checkers_turn_down(embedder: embed.Embedder) -> None:
+    fn = embed.Cached(embedder)
+    text = "The city council approved the new bridge over the river on Tuesday, after a two-year debate about its cost."
+    negated = "The city council did not approve the new bridge over the river on Tuesday."
+    faithful = "The council approved the bridge after a two-year debate about its cost."
+    assert VL.accepted(negated, text, fn, how="similarity")
+    assert not any(VL.accepted(negated, text, fn, how=how) for how in ("rules", "learned", "both"))
+    assert VL.accepted(faithful, text, fn, how="both")
