@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from rag import text as T
-from rag.answer import checker
+from rag.answer import checker, consistency
 from rag.answer import verify as V
 from rag.answer.retrieve import Hit
 from rag.index import embed
@@ -49,7 +49,7 @@ def decided(claim: str, para: str, fn: V.Embed) -> list[float] | None:
     sims = fn(texts) @ fn([claim])[0]
     best = int(np.argmax(sims))
     i = pieces[best][0]
-    ok = sims[best] >= V.SUPPORT and T.overlap(claim, para, {}) >= V.COVERAGE and V._facts_present(claim, para)
+    ok = sims[best] >= V.SUPPORT and T.overlap(claim, para, {}) >= V.COVERAGE and consistency.facts_present(claim, para)
     if not ok or V.quoted_verbatim(claim, para):
         return None
     first = next(j for j, (k, _) in enumerate(pieces) if k == i)

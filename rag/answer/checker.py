@@ -5,7 +5,7 @@ The learned checker is a small gradient-boosted tree ensemble over pair features
 project's own tools (clause cosine with the bundled embedder, content-word coverage, negation counts,
 word order, causal connectives, joined statements, ...); `make train-checker` (train/checker.py)
 fits it on SQuAD 2.0's training articles, and the trees and their manifest live in rag/models/checker/.
-Numbers and names are checked apart (`verify._facts_present`) under either mode.
+Numbers and names are checked apart (`consistency.facts_present`) under either mode.
 """
 
 from __future__ import annotations
@@ -24,50 +24,19 @@ import numpy as np
 
 from rag import text as T
 from rag.answer import reader
+from rag.answer.consistency import CAUSE, NEGATION, PARTS, capitalised, consistent
 from rag.errors import RagError
 from rag.text import names
 
 FOLDER = Path(__file__).resolve().parent.parent / "models" / "checker"
 SUPPORT = 0.6  # cosine each statement of a joined claim needs with some piece of the passage
-COVERAGE = 0.5
-NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b", re.I)
-PASSIVE = re.compile(r"\b(by|from)\b", re.I)
 BY_AGENT = re.compile(r"\b(?:is|was|are|were|be|been|being)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ht)\s+by\b", re.I)
-CAUSE = re.compile(r"\b(because|due to|owing to|as a result of|caused by|thanks to|in order to|so that|led to|"
-                   r"leading to|resulted in|therefore|hence)\b", re.I)
 JOINS = re.compile(r",\s+(?:and|but|while|whereas)\s+|;\s+")
-PARTS = re.compile(r"\s*[,;:—–]\s+|\s+-\s+|\s*\(|\)\s*")
 FEATURES = ("cos_piece", "cos_source", "cover_source", "cover_passage", "novel_source", "novel_passage", "kept",
             "length_ratio", "neg_claim", "neg_piece", "neg_source", "neg_gap", "neg_window", "discord", "names_discord",
             "passive_claim", "passive_source", "cause_new", "cause_cover", "parts", "parts_cos", "bigram_source",
             "bigram_passage", "new_numbers", "new_names")
 Embed = Callable[[list[str]], np.ndarray]
-
-
-def consistent(claim: str, piece: str, source: str) -> bool:
-    """The hand rules: `claim` keeps what the `piece` (a clause or all) of the `source` sentence it matches best
-    says: the same polarity, the names they share in the same order (unless the claim is passive), and no cause
-    the source does not give.
-
-    >>> s = "Tokayev asked Russia to send troops because of the unrest."
-    >>> consistent("Tokayev asked Russia to send troops.", s, s), consistent("Tokayev did not ask Russia for troops.", s, s)
-    (True, False)
-    >>> consistent("Russia asked Tokayev to send troops.", s, s), consistent("Troops came because of high prices.", s, s)
-    (False, False)
-    """
-    if bool(NEGATION.search(claim)) != bool(NEGATION.search(piece)):
-        return False
-    named = _capitalised(source)
-    shared = [w for w in dict.fromkeys(_capitalised(claim)) if w in named]
-    if shared != sorted(shared, key=named.index) and not PASSIVE.search(claim):
-        return False
-    m = re.search(r"\b(because|due to|owing to|as a result of|caused by|thanks to|in order to|so that)\b", claim, re.I)
-    return m is None or T.overlap(claim[m.start() :], source, {}) >= COVERAGE
-
-
-def _capitalised(text: str) -> list[str]:
-    """The capitalised words of `text` that are not common words, the first one too."""
-    return [w for w in T.WORD.findall(text) if w[:1].isupper() and w.lower() not in T.STOPWORDS]
 
 
 def parts_supported(claim: str, pieces: Sequence[str], embed: Embed) -> bool:
@@ -162,10 +131,10 @@ def features(claim: str, piece: str, source: str, passage: str, cosines: tuple[f
     cs, ss = set(c), set(s)
     neg = [len(NEGATION.findall(x)) for x in (claim, piece, source)]
     source_parts = [T.stems(x) for x in PARTS.split(source) if T.stems(x)]
-    named = [w for w in dict.fromkeys(_capitalised(claim)) if w in _capitalised(source)]
-    names_discord = float(named != sorted(named, key=_capitalised(source).index))
+    named = [w for w in dict.fromkeys(capitalised(claim)) if w in capitalised(source)]
+    names_discord = float(named != sorted(named, key=capitalised(source).index))
     cause_new, cause_cover = _cause(claim, source)
-    new_names = [w for w in _capitalised(claim)[1:] if w not in _capitalised(source)]
+    new_names = [w for w in capitalised(claim)[1:] if w not in capitalised(source)]
     return [cosines[0], cosines[1], _share(cs, ss), _share(cs, p), len(cs - ss), len(cs - p), _share(ss, cs),
             len(c) / max(1, len(s)), neg[0], neg[1], neg[2], float(neg[0] != neg[1]),
             float(len([w for w in T.words(claim) if w in NEGATORS or w.endswith("n't")]) != neg_window(claim, source)),

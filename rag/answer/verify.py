@@ -4,9 +4,10 @@ For every answer sentence the cited paragraph must support it: the best-matching
 of the paragraph is similar enough (cosine with the bundled embedder), the paragraph holds at
 least half of the sentence's words and every number and name of it, and a sentence a model
 wrote must say something the question did not (one that only asks or restates the question
-asserts nothing, however close it is to the passage). This is a similarity check, not logical
-entailment. A citation that fails is re-pointed to a retrieved paragraph that passes; when none
-does, the sentence is marked unsupported.
+asserts nothing, however close it is to the passage), and a sentence that is not quoted must keep the
+meaning of what it matches (`checker`). A citation that fails is re-pointed to a retrieved paragraph
+that passes; when none does, the sentence is marked unsupported. When the retrieved passage closest
+to a sentence speaks of it and says otherwise, that passage decides: no less close one may support it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import numpy as np
 from rag import text as T
 from rag.answer import checker
 from rag.answer.checker import JOINS, Embed
+from rag.answer.consistency import facts_present
 from rag.answer.retrieve import Hit, Sentence
 from rag.config import get_settings
-from rag.text import names
 
 SUPPORT = 0.6  # cosine an answer sentence needs with a sentence of its paragraph
 COVERAGE = 0.5  # share of an answer sentence's words its paragraph must hold
@@ -130,6 +131,12 @@ def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit
     """The passages that support `sentence` (its own citations first, else the best retrieved one, else one for each
     statement of a sentence that joins two), and every passage's check."""
     checks = {n: _support(sentence, vec, hits[n - 1], embed, echo, mode) for n in range(1, len(hits) + 1)}
+    parts = [p for p in JOINS.split(sentence) if len(T.words(p)) >= 4]
+    closest = max(checks, key=lambda n: checks[n][2], default=None)
+    if (len(parts) < 2 and closest is not None and not checks[closest][0]
+            and _contradicts(sentence, vec, hits[closest - 1], embed, mode)):
+        notes.append(f"passage [{closest}], the closest to {_short(sentence)!r}, says otherwise")
+        return [], checks
     good = [n for n in valid if checks[n][0]]
     if good:
         return good, checks
@@ -137,7 +144,6 @@ def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit
     if better is not None and checks[better][0]:
         notes.append(f"cited passage [{better}] for {_short(sentence)!r}" + (f" instead of {valid}" if valid else ""))
         return [better], checks
-    parts = [p for p in JOINS.split(sentence) if len(T.words(p)) >= 4]
     if len(parts) < 2 or echo:
         return [], checks
     each = []
@@ -215,11 +221,24 @@ def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str
     best = int(np.argmax(sims))
     i, score = pieces[best][0], float(sims[best])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
-    ok = close and quoted and _facts_present(sentence, hit.paragraph.text)
+    ok = close and quoted and facts_present(sentence, hit.paragraph.text)
     if ok and not quoted_verbatim(sentence, hit.paragraph.text):  # a quote says what its passage says
         first = next(j for j, (k, _) in enumerate(pieces) if k == i)  # the whole sentence, its first piece
         ok = checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
     return ok, hit.sentences[i], score
+
+
+def _contradicts(sentence: str, vec: np.ndarray, hit: Hit, embed: Embed, mode: str) -> bool:
+    """Whether `hit` speaks of what `sentence` states (close enough, with its numbers and names) and says otherwise:
+    only the meaning check fails. Then no less close passage may support the sentence: the closest one decides."""
+    close, pieces, sims = similar(sentence, vec, hit, embed)
+    if not close or not facts_present(sentence, hit.paragraph.text) or quoted_verbatim(sentence, hit.paragraph.text):
+        return False
+    best = int(np.argmax(sims))
+    i = pieces[best][0]
+    first = next(j for j, (k, _) in enumerate(pieces) if k == i)
+    texts = [piece for _, piece in pieces]
+    return not checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
 
 
 def quoted_verbatim(sentence: str, passage: str) -> bool:
@@ -239,26 +258,6 @@ def clauses(sentence: str) -> list[str]:
     if len(T.words(sentence)) < LONG or len(parts) < 2:
         return [sentence]
     return [sentence, *parts, *(f"{a}, {b}" for a, b in zip(parts, parts[1:]))]
-
-
-def _facts_present(sentence: str, paragraph: str) -> bool:
-    """Every number and capitalised name of the sentence also appears in the paragraph, spelt any way
-    (`text.names`); the first word too, unless it is a common word.
-
-    >>> p = "Tokayev asked Russia to send forces."
-    >>> _facts_present("Tokaev asked Russia for forces.", p), _facts_present("Putin asked Russia for forces.", p)
-    (True, False)
-    >>> _facts_present("They asked Russia for forces.", p), _facts_present("Tokayev asked for 300 troops.", p)
-    (True, False)
-    """
-    if not T.numbers(sentence) <= T.numbers(paragraph):
-        return False
-    para = set(T.words(paragraph))
-    keys = {names.key(w) for w in T.WORD.findall(paragraph)}
-    tokens = T.WORD.findall(sentence)
-    first = tokens[:1] if tokens and tokens[0].lower() not in T.STOPWORDS and tokens[0].lower() not in para else []
-    asked = first + [w for w in tokens[1:] if w[:1].isupper()]
-    return all(set(T.words(w)) <= para or names.key(w) in keys for w in asked)
 
 
 def _add(citations: list[Citation], hit: Hit, sentence: Sentence, supported: bool, score: float) -> int:

@@ -238,11 +238,17 @@ def respell(question: str) -> str | None:
     return None if out == question else out
 
 
-def spellings(texts: Iterable[str]) -> dict[str, str]:
-    """The commonest spelling of each name in `texts`, by key: what a question's spelling is mapped to.
+WRITTEN = "="  # prefix of a spelling table's entries for the spellings a corpus uses as they are
 
-    >>> spellings(["Tokayev met Nazarbayev.", "Tokayev spoke."])["tokaOv"]
-    'Tokayev'
+
+def spellings(texts: Iterable[str]) -> dict[str, str]:
+    """The commonest spelling of each name in `texts`, by key: what a question's spelling is mapped to; and
+    under WRITTEN + word, every spelling the texts use, which stays as it is (the corpus writes both the
+    city Nur-Sultan and the name Nursultan).
+
+    >>> t = spellings(["Tokayev met Nazarbayev.", "Tokayev spoke.", "Tokajev left."])
+    >>> t["tokaOv"], t.get(WRITTEN + "Tokajev"), t.get(WRITTEN + "Tokaev")
+    ('Tokayev', 'Tokajev', None)
     """
     counts: Counter[str] = Counter(_POSSESSIVE.sub("", m.group()) for t in texts for m in _TOKEN.finditer(t)
                                    if m.group()[:1].isupper())
@@ -250,6 +256,7 @@ def spellings(texts: Iterable[str]) -> dict[str, str]:
     for word, _ in counts.most_common():
         if _letters(word) >= 4:
             table.setdefault(key(word), word)
+            table[WRITTEN + word] = word
     return table
 
 
@@ -258,10 +265,12 @@ def to_corpus(question: str, table: Mapping[str, str]) -> str:
 
     >>> to_corpus("Who is Tokaev?", {"tokaOv": "Tokayev"}), to_corpus("Tokaev's aide", {"tokaOv": "Tokayev"})
     ('Who is Tokayev?', "Tokayev's aide")
+    >>> to_corpus("Nursultan Nazarbayev", spellings(["Nur-Sultan, Nur-Sultan.", "Nursultan Nazarbayev"]))
+    'Nursultan Nazarbayev'
     """
     def spelt(m: re.Match[str]) -> str:
         w = _POSSESSIVE.sub("", m.group())
-        if not w[:1].isupper() or _letters(w) < 4 or fold(w) in STOP:
+        if not w[:1].isupper() or _letters(w) < 4 or fold(w) in STOP or WRITTEN + w in table:
             return m.group()
         return table.get(key(w), w) + m.group()[len(w) :]
 

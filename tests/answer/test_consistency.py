@@ -12,6 +12,10 @@ TRUE = [
     "Tokayev asked Russia to send forces belonging to a security alliance of former Soviet republics.",
     "Kazakhstan shares a border of 6,846 kilometers with Russia.",
     "Tokaev called for peace and offered support.",
+    "Kazakhstan made changes to its military doctrine after the regional summit in Astana.",  # a leading phrase moved
+    "Russian troops were sent to Kazakhstan.",  # a name as its demonym
+    "The Kazakh government has no plans to close its borders.",
+    "The demonstrators are especially angry with former President Nursultan Nazarbayev.",  # not the city Nur-Sultan
 ]
 FALSE = [
     "Russia asked Tokayev to send forces belonging to a security alliance.",  # roles swapped
@@ -19,6 +23,11 @@ FALSE = [
     "Kazakhstan shares a border of 6,846 kilometers with Russia because of the mobilization.",  # invented cause
     "Putin asked Russia to send forces belonging to a security alliance.",  # a name no passage gives
     "Kazakhstan shares a border of 6,947 kilometers with Russia.",  # a number changed
+    "It should be taken into account that Ukraine has the longest border with Russia.",  # a name of the corpus swapped in
+    "President Tokayev made it clear that Kazakhstan must never not violate the current sanctions.",  # a second negation
+    "Putin said that Kazakhstan's membership in the thousand-nation Eurasian Economic Union helps it.",  # a number in words
+    "He is considered the patron of the current President Tokayev due to the patron of the current.",  # a cause, in its words
+    "The Kazakh government plans to close its borders to Russians.",  # the closest passage says otherwise
 ]
 
 
