@@ -211,5 +211,5 @@ def known(mode: str) -> str:
     return mode
 
 
-MODES = {"rules": "the hand rules (polarity, name order, cause, joined statements)",
+MODES = {"rules": "the hand rules (negations, names swapped or out of order, numbers in words, causes, joined statements)",
          "learned": "the trained checker (rag/models/checker/)"}
