@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker clean
+.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker train-cross clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -67,6 +67,10 @@ train-reader: setup
 # The learned consistency checker (rag/models/checker/) from synthetic claims on SQuAD 2.0's articles (RAG_VERIFY=learned).
 train-checker: setup
 	$(BIN)/python -m train.checker $(BENCHMARKS)/squad2-cs224n-dev
+
+# A cross-encoder for answerability, trained and measured on SQuAD 2.0 (figures only: no weights ship from it yet).
+train-cross: setup
+	$(BIN)/python -m train.cross $(BENCHMARKS)/squad2-cs224n-dev
 
 bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0
