@@ -17,6 +17,7 @@ from rag.text import names
 
 COVERAGE = 0.5
 NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b", re.I)
+DENIAL = re.compile(r"\b(?:refus|fail|declin)\w* to (\w+)", re.I)  # "refused to recognize" denies as "did not" does
 PASSIVE = re.compile(r"\b(by|from)\b", re.I)
 CAUSE = re.compile(r"\b(because|due to|owing to|as a result of|caused by|thanks to|in order to|so that|led to|"
                    r"leading to|resulted in|therefore|hence)\b", re.I)
@@ -34,8 +35,11 @@ def consistent(claim: str, piece: str, source: str) -> bool:
     (True, False)
     >>> consistent("Russia asked Tokayev to send troops.", s, s), consistent("Troops came because of high prices.", s, s)
     (False, False)
+    >>> r = "Tokayev refused to recognize the republics."
+    >>> consistent("Tokayev recognized the republics.", r, r), consistent("Tokayev did not recognize the republics.", r, r)
+    (False, True)
     """
-    if len(NEGATION.findall(claim)) != len(NEGATION.findall(piece)) or substituted(claim, source):
+    if _negations(claim, claim) != _negations(piece, claim) or substituted(claim, source):
         return False
     if not _number_words_kept(claim, source):
         return False
@@ -45,6 +49,18 @@ def consistent(claim: str, piece: str, source: str) -> bool:
         return False
     m = CAUSE.search(claim)
     return m is None or (bool(CAUSE.search(source)) and T.overlap(claim[m.start() :], source, {}) >= COVERAGE)
+
+
+def _negations(text: str, claim: str) -> int:
+    """How many times `text` denies: "not", "never", ..., and "refused to", "failed to", "declined to" before a
+    verb the claim uses (the promises "failed to reduce" the protests denies nothing a claim about the
+    concessions says).
+
+    >>> _negations("He refused to sign and failed to reduce it.", "He signed it."), _negations("No.", "")
+    (1, 1)
+    """
+    stems = set(T.stems(claim))
+    return len(NEGATION.findall(text)) + sum(set(T.stems(m.group(1))) <= stems for m in DENIAL.finditer(text))
 
 
 def _in_order(shared: list[str], source: str) -> bool:
@@ -125,12 +141,19 @@ def facts_present(sentence: str, paragraph: str) -> bool:
     (True, False)
     >>> facts_present("They asked Russia for forces.", p), facts_present("Tokayev asked for 300 troops.", p)
     (True, False)
+
+    A name may stand as its initials or its plural ("the CSTO" for "the Collective Security Treaty Organization",
+    "Kazakhs" for "Kazakh"):
+
+    >>> facts_present("The CSTO sent Kazakhs.", "The Collective Security Treaty Organization sent Kazakh units.")
+    True
     """
     if not T.numbers(sentence) <= T.numbers(paragraph):
         return False
-    para = set(T.words(paragraph))
+    para, stems, initials = set(T.words(paragraph)), set(T.stems(paragraph)), T.acronyms(paragraph)
     keys = {names.key(w) for w in T.WORD.findall(paragraph)}
     tokens = T.WORD.findall(sentence)
     first = tokens[:1] if tokens and tokens[0].lower() not in T.STOPWORDS and tokens[0].lower() not in para else []
     asked = first + [w for w in tokens[1:] if w[:1].isupper()]
-    return all(set(T.words(w)) <= para or names.key(w) in keys for w in asked)
+    return all(set(T.words(w)) <= para or names.key(w) in keys or set(T.stems(w)) <= stems
+               or (w.isupper() and w.lower() in initials) for w in asked)

@@ -16,6 +16,8 @@ TRUE = [
     "Russian troops were sent to Kazakhstan.",  # a name as its demonym
     "The Kazakh government has no plans to close its borders.",
     "The demonstrators are especially angry with former President Nursultan Nazarbayev.",  # not the city Nur-Sultan
+    "Tokayev urged Kazakhs to be patient and tolerant toward the Russians arriving.",  # a people named in the plural
+    "Tokayev refused to recognize the Donetsk and Lugansk republics in the presence of Putin.",
 ]
 FALSE = [
     "Russia asked Tokayev to send forces belonging to a security alliance.",  # roles swapped
@@ -28,6 +30,7 @@ FALSE = [
     "Putin said that Kazakhstan's membership in the thousand-nation Eurasian Economic Union helps it.",  # a number in words
     "He is considered the patron of the current President Tokayev due to the patron of the current.",  # a cause, in its words
     "The Kazakh government plans to close its borders to Russians.",  # the closest passage says otherwise
+    "Kazakhstan recognized the Donetsk and Lugansk republics.",  # "refused to recognize", said as a fact
 ]
 
 
