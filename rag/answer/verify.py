@@ -109,7 +109,7 @@ def verify(draft: str, hits: list[Hit], embed: Embed, question: str = "",
         use = good or valid
         markers_out = []
         for n in use:
-            ok, best, score = checks[n]
+            ok, best, score, _ = checks[n]
             if best is None:
                 continue
             markers_out.append(_add(citations, hits[n - 1], best, ok, score))
@@ -123,7 +123,7 @@ def verify(draft: str, hits: list[Hit], embed: Embed, question: str = "",
     return Verified(answer, citations, claims, notes)
 
 
-Check = tuple[bool, Sentence | None, float]
+Check = tuple[bool, Sentence | None, float, bool]  # supported, best-matching sentence, cosine, says otherwise
 
 
 def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit], embed: Callable[[list[str]], np.ndarray],
@@ -133,8 +133,7 @@ def _supporting(sentence: str, vec: np.ndarray, valid: list[int], hits: list[Hit
     checks = {n: _support(sentence, vec, hits[n - 1], embed, echo, mode) for n in range(1, len(hits) + 1)}
     parts = [p for p in JOINS.split(sentence) if len(T.words(p)) >= 4]
     closest = max(checks, key=lambda n: checks[n][2], default=None)
-    if (len(parts) < 2 and closest is not None and not checks[closest][0]
-            and _contradicts(sentence, vec, hits[closest - 1], embed, mode)):
+    if len(parts) < 2 and closest is not None and checks[closest][3]:
         notes.append(f"passage [{closest}], the closest to {_short(sentence)!r}, says otherwise")
         return [], checks
     good = [n for n in valid if checks[n][0]]
@@ -211,34 +210,25 @@ def similar(sentence: str, vec: np.ndarray, hit: Hit, embed: Embed) -> tuple[boo
 
 
 def _support(sentence: str, vec: np.ndarray, hit: Hit, embed: Callable[[list[str]], np.ndarray],
-             echo: bool = False, mode: str = "rules") -> tuple[bool, Sentence | None, float]:
-    """Whether `hit` supports `sentence`, its best-matching sentence, and their cosine. A sentence that only
-    restates the question (`echo`) is supported only by a passage that says it word for word."""
+             echo: bool = False, mode: str = "rules") -> Check:
+    """Whether `hit` supports `sentence`, its best-matching sentence, their cosine, and whether `hit` speaks of what
+    the sentence states (close enough, with its numbers and names) and says otherwise: only the meaning check
+    fails. A sentence that only restates the question (`echo`) is supported only by a passage that says it word
+    for word."""
     close, pieces, sims = similar(sentence, vec, hit, embed)
     if not pieces:
-        return False, None, 0.0
-    texts = [piece for _, piece in pieces]
+        return False, None, 0.0, False
     best = int(np.argmax(sims))
     i, score = pieces[best][0], float(sims[best])
     quoted = not echo or " ".join(sentence.split()).lower() in " ".join(hit.paragraph.text.split()).lower()
-    ok = close and quoted and facts_present(sentence, hit.paragraph.text)
-    if ok and not quoted_verbatim(sentence, hit.paragraph.text):  # a quote says what its passage says
-        first = next(j for j, (k, _) in enumerate(pieces) if k == i)  # the whole sentence, its first piece
-        ok = checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
-    return ok, hit.sentences[i], score
-
-
-def _contradicts(sentence: str, vec: np.ndarray, hit: Hit, embed: Embed, mode: str) -> bool:
-    """Whether `hit` speaks of what `sentence` states (close enough, with its numbers and names) and says otherwise:
-    only the meaning check fails. Then no less close passage may support the sentence: the closest one decides."""
-    close, pieces, sims = similar(sentence, vec, hit, embed)
-    if not close or not facts_present(sentence, hit.paragraph.text) or quoted_verbatim(sentence, hit.paragraph.text):
-        return False
-    best = int(np.argmax(sims))
-    i = pieces[best][0]
-    first = next(j for j, (k, _) in enumerate(pieces) if k == i)
+    if not close or not facts_present(sentence, hit.paragraph.text):
+        return False, hit.sentences[i], score, False
+    if quoted_verbatim(sentence, hit.paragraph.text):  # a quote says what its passage says
+        return quoted, hit.sentences[i], score, False
+    first = next(j for j, (k, _) in enumerate(pieces) if k == i)  # the whole sentence, its first piece
     texts = [piece for _, piece in pieces]
-    return not checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
+    agrees = checker.agrees(mode, sentence, texts, best, first, hit.sentences[i].text, hit.paragraph.text, sims, embed)
+    return quoted and agrees, hit.sentences[i], score, not agrees
 
 
 def quoted_verbatim(sentence: str, passage: str) -> bool:
