@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     index_dir: Path = ROOT / "index"  # where built artifacts live
     prompts_dir: Path = ROOT / "prompts"
     embed_model: str = ""  # a local sentence-transformers folder; empty: the bundled model
-    embed_precision: str = "fp32"  # the bundled model's weights, building and asking: fp32 | int8 (see BENCHMARKS.md)
+    embed_precision: str = "int8"  # the bundled model's weights for the paragraphs indexed: int8 | fp32; questions are fp32 (BENCHMARKS.md)
     auto_index: bool = True  # build the index when it is missing or stale
     index_kind: str = "auto"  # flat | hnsw | ivf | auto
     store: str = "faiss"  # faiss (in the process) | milvus (a collection at RAG_MILVUS_URI)

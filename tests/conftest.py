@@ -60,7 +60,7 @@ def corpus_copy(tmp_path: Path) -> Path:
 class FakeEmbedder:
     """Deterministic and instant: a text's vector counts its words in 64 hashed buckets, unit length."""
 
-    name, dim = "fake", 64
+    name, dim, precision = "fake", 64, "fp32"
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -69,6 +69,9 @@ class FakeEmbedder:
                 out[row, zlib.crc32(w.encode()) % self.dim] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.encode(texts, progress)
 
 
 @pytest.fixture

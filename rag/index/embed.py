@@ -20,11 +20,16 @@ BATCH = 64
 
 
 class Embedder(Protocol):
-    name: str
+    name: str  # the model: vectors of one name share a space, whatever the precision that made them
     dim: int
+    precision: str  # what the paragraphs it indexes are embedded at (fp32 | int8); questions are always fp32
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors, one row per text: questions and sentences, at query time."""
+        ...
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """The vectors of paragraphs being indexed, in the same space as `encode`'s, made for throughput."""
         ...
 
 
@@ -39,6 +44,8 @@ def bundled_model_path() -> Path:
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from a local folder, offline."""
+
+    precision = "fp32"
 
     def __init__(self, path: Path, name: str) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -64,6 +71,9 @@ class SentenceTransformerEmbedder:
                 texts, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=progress, convert_to_numpy=True
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self.encode(texts, progress)  # sentence-transformers already sorts by length and uses every core
 
 
 @contextmanager

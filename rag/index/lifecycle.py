@@ -154,7 +154,8 @@ def _manifest(corpus_dir: Path, corpus: C.Corpus, embedder: Embedder, kind: str,
               kept: dict[str, Any]) -> dict[str, Any]:
     """What a build records of itself: format, model, store, and the corpus files it was made from."""
     return {
-        "format": FORMAT, "cleaning": CLEANING, "tokens": T.TOKENS, "model": embedder.name, "dim": embedder.dim, "kind": kind,
+        "format": FORMAT, "cleaning": CLEANING, "tokens": T.TOKENS, "model": embedder.name, "dim": embedder.dim,
+        "precision": embedder.precision, "kind": kind,
         "store": kept, "paragraphs": sum(len(d.paragraphs) for d in corpus.documents),
         "documents": len(corpus.documents), "corpus_dir": str(corpus_dir.resolve()), "files": listing.hashes,
         "problems": corpus.problems, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -167,7 +168,7 @@ def _vectors(index_dir: Path, embedder: Embedder, texts: list[str], progress: bo
     cache = builds.previous_vectors(index_dir, embedder)
     keys = [builds.text_key(t) for t in texts]
     todo = [i for i, k in enumerate(keys) if k not in cache]
-    fresh = embedder.encode([texts[i] for i in todo], progress=progress)
+    fresh = embedder.encode_passages([texts[i] for i in todo], progress=progress)
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for row, i in enumerate(todo):
         vectors[i] = fresh[row]

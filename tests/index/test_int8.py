@@ -1,4 +1,4 @@
-"""The int8 embedder (RAG_EMBED_PRECISION=int8): close to fp32's vectors, and never mixed with them in an index."""
+"""The int8 embedder (RAG_EMBED_PRECISION=int8, the default): paragraphs at int8, close to fp32's vectors; questions at fp32."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag import index
-from rag.errors import IndexError_, RagError
+from rag.errors import RagError
 from rag.index import embed, export, onnx
 from tests.conftest import SEEDS
 from tests.index.test_onnx import TEXTS
@@ -34,17 +34,31 @@ def test_the_int8_export_is_close_to_fp32(tmp_path: Path, embedder: embed.Embedd
     assert out.stat().st_size < (onnx.MODELS / f"{onnx.BUNDLED}.onnx").stat().st_size / 3
 
 
-def test_the_int8_embedder_has_its_own_name() -> None:
+def test_the_int8_embedder_indexes_at_int8_and_asks_at_fp32(embedder: embed.Embedder) -> None:
     int8 = embed.load("", "int8")
-    assert isinstance(int8, onnx.OnnxEmbedder)
-    assert (int8.name, int8.dim) == ("all-MiniLM-L6-v2-int8", 384)
+    assert isinstance(int8, onnx.Int8Passages)
+    assert (int8.name, int8.dim, int8.precision) == ("all-MiniLM-L6-v2", 384, "int8")  # one space: the model's
+    assert np.array_equal(int8.encode(TEXTS), embedder.encode(TEXTS))  # questions and sentences: fp32
+    passages, exact = int8.encode_passages(TEXTS), embedder.encode_passages(TEXTS)
+    cosines = (passages * exact).sum(axis=1)
+    assert not np.allclose(passages, exact, atol=1e-4)  # the int8 file did the paragraphs
+    assert float(cosines.min()) >= MIN_COSINE and float(cosines.mean()) >= MEAN_COSINE
 
 
-def test_an_index_built_in_fp32_is_rebuilt_or_refused_in_int8(seeds_index: Path) -> None:
+def test_an_index_built_at_either_precision_is_searched_by_the_other(tmp_path: Path, seeds_index: Path,
+                                                                     embedder: embed.Embedder) -> None:
     int8 = embed.load("", "int8")
-    assert index.status(SEEDS, seeds_index, int8.name) == "stale"  # auto_index rebuilds it
-    with pytest.raises(IndexError_, match=r"built with all-MiniLM-L6-v2 \(384-d\), not all-MiniLM-L6-v2-int8.*rebuild"):
-        index.load(seeds_index, int8.name, int8.dim)
+    assert index.status(SEEDS, seeds_index, int8.name) == "fresh"  # built at fp32: not rebuilt for int8
+    report = index.build(SEEDS, tmp_path / "ix", int8)
+    made = json.loads((report.path / "manifest.json").read_text(encoding="utf-8"))
+    assert (made["model"], made["precision"]) == ("all-MiniLM-L6-v2", "int8")
+    ix, exact = index.load(tmp_path / "ix", embedder.name, embedder.dim), index.load(seeds_index, embedder.name)
+    assert [p.id for p in ix.paragraphs] == [p.id for p in exact.paragraphs]
+    assert float((ix.vectors * exact.vectors).sum(axis=1).min()) >= MIN_COSINE
+    question = embedder.encode(["Who asked the CSTO to send troops?"])[0]
+    assert int(np.argmax(ix.vectors @ question)) == int(np.argmax(exact.vectors @ question))
+    again = index.build(SEEDS, tmp_path / "ix", embedder)  # at fp32: the int8 build's vectors are kept
+    assert again.reused == again.paragraphs and again.embedded == 0
 
 
 def test_an_unknown_precision_or_int8_of_another_model_is_refused(tmp_path: Path) -> None:

@@ -88,3 +88,28 @@ def test_asking_never_imports_torch(seeds_index: Path, rules: str) -> None:
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False []"  # answered, and no torch
+
+
+def test_a_bulk_encode_shares_its_batches_among_one_session_per_core(embedder: embed.Embedder) -> None:
+    assert isinstance(embedder, onnx.OnnxEmbedder)
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * 8)]
+    assert len(texts) >= onnx.BULK
+    bulk, one = embedder.encode_passages(texts), embedder.encode(texts)
+    assert float(np.abs(bulk - one).max()) < 1e-5  # the same vectors, in the same rows
+    assert len(embedder._workers) == (embedder.threads if embedder.threads > 1 else 0)
+
+
+def test_a_failing_batch_fails_the_bulk_encode(embedder: embed.Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(embedder, onnx.OnnxEmbedder)
+    if embedder.threads < 2:
+        pytest.skip("one core: a bulk encode is an ordinary encode")
+    real = embedder._batch
+
+    def failing(texts: list[str], session: object = None) -> np.ndarray:
+        if any("(7)" in t for t in texts):
+            raise RuntimeError("out of memory")
+        return real(texts, session)
+
+    monkeypatch.setattr(embedder, "_batch", failing)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        embedder.encode_passages([f"paragraph ({i})" for i in range(onnx.BULK)])
