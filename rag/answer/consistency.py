@@ -1,8 +1,9 @@
 """The hand rules of meaning: whether a claim keeps what the source sentence it matches best says.
 
 Polarity (as many negations), names (none standing where the source has another, the shared ones in
-the source's order, a clause of the source allowed to move), numbers spelt out, and causes (a claim's
-cause must be stated as one by the source, in the claim's words). Measured on synthetic claims of
+the source's order, a clause of the source allowed to move), a claim made of the source's own words in their
+order, numbers spelt out, and causes (a claim's cause must be stated as one by the source, in the claim's
+words). Measured on synthetic claims of
 SQuAD 2.0's test articles (`bench/consistency.py`), on the corpus through `rag check`
 (`bench/check_claims.py`) and on the local model's labelled sentences (`bench/verify_labelled.py`).
 """
@@ -27,8 +28,8 @@ PARTS = re.compile(r"\s*[,;:—–]\s+|\s+-\s+|\s*\(|\)\s*")
 def consistent(claim: str, piece: str, source: str) -> bool:
     """The hand rules: `claim` keeps what the `piece` (a clause or all) of the `source` sentence it matches best
     says: as many negations, no name standing where the source has another (`substituted`), the numbers it spells
-    out, the names they share in the same order (unless the claim is passive; a clause of the source may have
-    moved), and no cause the source does not give (it must state a cause too, in the claim's words).
+    out, the names they share in the same order and, when the claim uses only the source's words, those words in
+    its order too (unless the claim is passive; a clause of the source may have moved), and no cause the source does not give (it must state a cause too, in the claim's words).
 
     >>> s = "Tokayev asked Russia to send troops because of the unrest."
     >>> consistent("Tokayev asked Russia to send troops.", s, s), consistent("Tokayev did not ask Russia for troops.", s, s)
@@ -45,7 +46,7 @@ def consistent(claim: str, piece: str, source: str) -> bool:
         return False
     named = capitalised(source)
     shared = [w for w in dict.fromkeys(capitalised(claim)) if w in named]
-    if not PASSIVE.search(claim) and not _in_order(shared, source):
+    if not PASSIVE.search(claim) and (not _in_order(shared, source) or _reordered(claim, source)):
         return False
     m = CAUSE.search(claim)
     return m is None or (bool(CAUSE.search(source)) and T.overlap(claim[m.start() :], source, {}) >= COVERAGE)
@@ -66,14 +67,70 @@ def _negations(text: str, claim: str) -> int:
 def _in_order(shared: list[str], source: str) -> bool:
     """Whether the names `shared` come in the order the source gives them, as written or with one of its
     clauses moved to the front or the end ("After the summit, X did Y" = "X did Y after the summit")."""
-    parts = [p for p in PARTS.split(source) if p.strip()]
-    orders = [parts] + [parts[:i] + parts[i + 1 :] + [p] for i, p in enumerate(parts)]
-    orders += [[p] + parts[:i] + parts[i + 1 :] for i, p in enumerate(parts)]
-    for order in orders:
+    for order in _orders(source):
         named = capitalised(" ".join(order))
         if all(w in named for w in shared) and shared == sorted(shared, key=named.index):
             return True
     return False
+
+
+def _reordered(claim: str, source: str) -> bool:
+    """Whether the claim is the source's words with two of its phrases trading places across what stands between
+    them, in the order the source is written ("The rebels defeated the army" from "The army defeated the
+    rebels"). A claim in words of its own, in the source's order with one of its clauses moved, or with a phrase
+    of the source turned round ("the Donetsk and Lugansk republics" for "the republics of Donetsk and Lugansk")
+    is not judged by its order.
+
+    >>> s = "The army defeated the rebels in 1066, after a long siege."
+    >>> _reordered("The rebels defeated the army.", s), _reordered("After a long siege, the army defeated the rebels.", s)
+    (True, False)
+    >>> _reordered("The army beat the rebels.", s), _reordered("The army defeated the rebels.", s)
+    (False, False)
+    >>> _reordered("He refused the Donetsk and Lugansk republics.", "He refused the republics of Donetsk and Lugansk.")
+    False
+    """
+    mine = list(dict.fromkeys(T.stems(claim)))
+    if len(mine) < 2 or not set(mine) <= set(T.stems(source)):
+        return False
+    if any(_subsequence(mine, T.stems(" ".join(order))) for order in _orders(source)):
+        return False  # in the source's order, as written or with a clause moved
+    written = T.stems(source)
+    return _exchanged([written.index(w) for w in mine])
+
+
+def _exchanged(at: list[int]) -> bool:
+    """Whether positions `at` are in order but for two runs that have traded places around a third.
+
+    >>> _exchanged([2, 1, 0]), _exchanged([0, 4, 5, 3, 1, 2, 6]), _exchanged([1, 2, 0]), _exchanged([0, 2, 1])
+    (True, True, False, False)
+    """
+    rank = {p: r for r, p in enumerate(sorted(at))}
+    r = [rank[p] for p in at]
+    i, j = 0, len(r)
+    while i < j and r[i] == i:
+        i += 1
+    while j > i and r[j - 1] == j - 1:
+        j -= 1
+    runs: list[list[int]] = []
+    for x in r[i:j]:
+        if runs and x == runs[-1][-1] + 1:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    return len(runs) == 3 and runs[2][0] == i and runs[1][0] == runs[2][-1] + 1 and runs[0][0] == runs[1][-1] + 1
+
+
+def _orders(source: str) -> list[list[str]]:
+    """The source's clauses as written, and with one of them moved to the front or to the end."""
+    parts = [p for p in PARTS.split(source) if p.strip()]
+    orders = [parts] + [parts[:i] + parts[i + 1 :] + [p] for i, p in enumerate(parts)]
+    return orders + [[p] + parts[:i] + parts[i + 1 :] for i, p in enumerate(parts)]
+
+
+def _subsequence(wanted: list[str], words: list[str]) -> bool:
+    """Whether `wanted` appear in `words` in their order (others may come between)."""
+    rest = iter(words)
+    return all(w in rest for w in wanted)
 
 
 NUMBER_WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}

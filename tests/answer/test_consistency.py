@@ -18,9 +18,11 @@ TRUE = [
     "The demonstrators are especially angry with former President Nursultan Nazarbayev.",  # not the city Nur-Sultan
     "Tokayev urged Kazakhs to be patient and tolerant toward the Russians arriving.",  # a people named in the plural
     "Tokayev refused to recognize the Donetsk and Lugansk republics in the presence of Putin.",
+    "Hotels and hostels are full.",  # the source's words in its order, a clause left out
 ]
 FALSE = [
     "Russia asked Tokayev to send forces belonging to a security alliance.",  # roles swapped
+    "Rents are full, and hotels and hostels are skyrocketing.",  # the source's own words trading places
     "Kazakhstan does not share a border of 6,846 kilometers with Russia.",  # negated
     "Kazakhstan shares a border of 6,846 kilometers with Russia because of the mobilization.",  # invented cause
     "Putin asked Russia to send forces belonging to a security alliance.",  # a name no passage gives
