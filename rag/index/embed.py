@@ -115,16 +115,13 @@ class Cached:
 @lru_cache(maxsize=4)
 def load(model: str = "", precision: str = "fp32") -> Embedder:
     """The embedder for `model` (a local folder, through torch), or the bundled all-MiniLM-L6-v2 through ONNX
-    Runtime at `precision` (fp32 | int8; fp32 through torch only while its export is missing); loaded once per process."""
+    Runtime with its paragraphs at `precision` (fp32 | int8; fp32 through torch only while its export is missing);
+    loaded once per process."""
     from rag.index import onnx
 
-    name = onnx.named(onnx.BUNDLED, precision)  # an unknown precision is refused here, for every model
-    if model and precision != "fp32":
-        raise RagError(f"RAG_EMBED_PRECISION={precision} is for the bundled model only: unset it or RAG_EMBED_MODEL")
-    if model:
+    onnx.named(onnx.BUNDLED, precision)  # an unknown precision is refused here, for every model
+    if model:  # a model of the user's own is used as it is: the precision is the bundled model's
         return SentenceTransformerEmbedder(Path(model).expanduser(), Path(model).name)
     source = bundled_model_path()
-    found = onnx.load(onnx.BUNDLED, source, precision=precision)
-    if found is None and precision != "fp32":
-        raise RagError(f"the {precision} embedder {name} cannot be made: run `make export-onnx`")
+    found = onnx.load(onnx.BUNDLED, source, precision=precision)  # None: no export and no torch to make one
     return found or SentenceTransformerEmbedder(source, onnx.BUNDLED)

@@ -202,8 +202,9 @@ def _bar(total: int, shown: bool) -> Iterator[Callable[[int], None]]:
 
 def load(name: str, source: Path, layers: Path | None = None, precision: str = "fp32") -> OnnxEmbedder | Int8Passages | None:
     """The exported encoder `name`, exported first when missing or stale (the fp32 file needs torch, the int8 one
-    only the fp32 file); None when it cannot be made. At int8 it embeds the paragraphs it indexes with the int8 file
-    and everything else with the fp32 one (`Int8Passages`)."""
+    only the fp32 file); None when the fp32 file cannot be made. At int8 it embeds the paragraphs it indexes with the
+    int8 file and everything else with the fp32 one (`Int8Passages`), or all at fp32 when the int8 file cannot be
+    made."""
     fp32 = MODELS / f"{name}.onnx"
     if not current(fp32, source, layers) and not _export(fp32, source, layers):
         return None
@@ -218,8 +219,8 @@ def load(name: str, source: Path, layers: Path | None = None, precision: str = "
         try:
             export.quantize(fp32, model)
         except (OSError, RagError, RuntimeError, ValueError) as e:
-            log.warning(f"cannot quantize {fp32} ({e}): run `make export-onnx`")
-            return None
+            log.warning(f"cannot quantize {fp32} ({e}): indexing at fp32 until `make export-onnx` makes it")
+            return questions
     return Int8Passages(questions, model, source)
 
 

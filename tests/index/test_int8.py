@@ -17,6 +17,7 @@ from tests.index.test_onnx import TEXTS
 # Measured: per-channel int8 vectors have cosine >= 0.988 to fp32's on 384 SciFact paragraphs (mean 0.994); on TEXTS
 # 0.971 for the empty text, >= 0.982 for the others (mean 0.990). One scale per tensor falls to 0.89 on SciFact.
 MIN_COSINE, MEAN_COSINE = 0.96, 0.985
+onnx_current = onnx.current
 
 
 def test_the_int8_export_is_close_to_fp32(tmp_path: Path, embedder: embed.Embedder) -> None:
@@ -61,8 +62,19 @@ def test_an_index_built_at_either_precision_is_searched_by_the_other(tmp_path: P
     assert again.reused == again.paragraphs and again.embedded == 0
 
 
-def test_an_unknown_precision_or_int8_of_another_model_is_refused(tmp_path: Path) -> None:
+def test_an_unknown_precision_is_refused_and_another_model_is_used_as_it_is(tmp_path: Path) -> None:
     with pytest.raises(RagError, match="RAG_EMBED_PRECISION is one of fp32, int8"):
         embed.load("", "int4")
-    with pytest.raises(RagError, match="bundled model only"):
-        embed.load(str(tmp_path), "int8")
+    with pytest.raises(RagError, match=f"no sentence-transformers model in {tmp_path}"):
+        embed.load(str(tmp_path), "int8")  # int8 is the bundled model's: a folder of one's own loads at fp32
+
+
+def test_without_the_int8_file_paragraphs_are_indexed_at_fp32(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(fp32: Path, out: Path) -> Path:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(onnx, "current", lambda model, *a, **k: "-int8" not in model.name and onnx_current(model, *a, **k))
+    monkeypatch.setattr(export, "quantize", broken)
+    found = onnx.load(onnx.BUNDLED, embed.bundled_model_path(), precision="int8")
+    assert isinstance(found, onnx.OnnxEmbedder) and found.precision == "fp32"
+    assert "indexing at fp32" in caplog.text
