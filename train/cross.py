@@ -126,6 +126,8 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=Hyper.epochs)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shuffled questions only (a quick run)")
     ap.add_argument("--measure", type=int, default=0, help="measure on N shuffled questions of each part only (a quick run)")
+    ap.add_argument("--save", type=Path, help="save the trained model and tokenizer in this folder")
+    ap.add_argument("--skip-before", action="store_true", help="do not measure the untrained model first")
     args = ap.parse_args()
     if not (args.data / squad.DEV).is_file():
         print(f"error: {args.data / squad.DEV} is missing", file=sys.stderr)
@@ -138,9 +140,13 @@ def main() -> int:
     data = random.Random(h.seed).sample(parts["encoder"], len(parts["encoder"]))[: args.limit or None]
     model, tok = _base()
     started = time.time()
-    before = measure(model, tok, parts, h)
+    before = {} if args.skip_before else measure(model, tok, parts, h)
     print(json.dumps({"before": before}), flush=True)
     losses, null = train(model, tok, data, h)
+    if args.save:
+        model.save_pretrained(args.save)
+        tok.save_pretrained(args.save)
+        (args.save / "null.json").write_text(json.dumps({"null": null, "scale": h.scale}))
     record = {"hyper": asdict(h), "questions": len(data), "before": before, "after": measure(model, tok, parts, h),
               "null": null, "loss_first_last_200": [float(np.mean(losses[:200])), float(np.mean(losses[-200:]))],
               "seconds": round(time.time() - started, 1)}

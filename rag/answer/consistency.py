@@ -89,12 +89,11 @@ def _reordered(claim: str, source: str) -> bool:
     >>> _reordered("He refused the Donetsk and Lugansk republics.", "He refused the republics of Donetsk and Lugansk.")
     False
     """
-    mine = list(dict.fromkeys(T.stems(claim)))
-    if len(mine) < 2 or not set(mine) <= set(T.stems(source)):
+    mine, written = list(dict.fromkeys(T.stems(claim))), T.stems(source)
+    if len(mine) < 2 or not set(mine) <= set(written):
         return False
     if any(_subsequence(mine, T.stems(" ".join(order))) for order in _orders(source)):
         return False  # in the source's order, as written or with a clause moved
-    written = T.stems(source)
     return _exchanged([written.index(w) for w in mine])
 
 

@@ -103,11 +103,11 @@ class OnnxEmbedder:
 
     precision = "fp32"
 
-    def __init__(self, model: Path, source: Path, name: str) -> None:
+    def __init__(self, model: Path, source: Path, name: str, eager: bool = True) -> None:
         from tokenizers import Tokenizer
 
         self.model, self.threads = model, int(os.environ.get("OMP_NUM_THREADS") or cores())
-        self.session: Any = _session(model, self.threads)
+        self._session: Any = _session(model, self.threads) if eager else None  # else at the first small encode
         self._workers: list[Any] = []  # one one-thread session per core, made at the first bulk encode
         self.tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length(source))
@@ -115,6 +115,11 @@ class OnnxEmbedder:
         self.name = name
         self.dim = int(json.loads(manifest_path(model).read_text(encoding="utf-8")).get("dim") or 384)
         self._lock = threading.Lock()
+
+    def session(self) -> Any:
+        """The session on every core, opened once."""
+        self._session = self._session or _session(self.model, self.threads)
+        return self._session
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text; batches of similar length, as sentence-transformers."""
@@ -168,7 +173,7 @@ class OnnxEmbedder:
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
-        (hidden,) = (session or self.session).run(None, feed)
+        (hidden,) = (session or self.session()).run(None, feed)
         return pool(hidden, feed["attention_mask"])
 
 
@@ -244,7 +249,8 @@ class Int8Passages:
         return self.questions.encode(texts, progress)
 
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        self._passages = self._passages or OnnxEmbedder(self.model, self.source, named(self.name, self.precision))
+        self._passages = self._passages or OnnxEmbedder(self.model, self.source, named(self.name, self.precision),
+                                                        eager=False)
         return self._passages.encode_passages(texts, progress)
 
 
