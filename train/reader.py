@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from train import encoder, squad
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "rag" / "models" / "reader"
 FALSE_REFUSALS = 0.05
+Pair = Callable[[str, list[str]], Sequence[float]]
 DISTRACTORS = 2  # paragraphs of other articles scored with each question's own
 
 
@@ -49,17 +51,18 @@ def _idf(texts: list[str]) -> dict[str, float]:
 
 
 def matrix(model, items: list[squad.Item], idf: dict[str, float],  # type: ignore[no-untyped-def]
-           pool: list[tuple[str, str]]) -> list[np.ndarray]:
+           pool: list[tuple[str, str]], pair: Pair | None = None) -> list[np.ndarray]:
     """Per item, the features (rows) of each sentence of its paragraph, then of the DISTRACTORS paragraphs of
-    other articles in `pool` ((title, paragraph)) closest to the question: retrieval's wrong passages."""
+    other articles in `pool` ((title, paragraph)) closest to the question: retrieval's wrong passages. The
+    cosine is `model`'s, or `pair`'s (question, sentences) -> scores when given (a cross-encoder)."""
     from rag import text as T
     from rag.answer import answer_types
 
     qv = model.encode([it.question for it in items], batch_size=64, normalize_embeddings=True)
     pv = model.encode([p for _, p in pool], batch_size=64, normalize_embeddings=True)
     spans = [[p[s:e] for s, e in T.sentence_spans(p)] for _, p in pool]
-    sents = sorted({s for it in items for s in it.sentences} | {s for ss in spans for s in ss})
-    sv = dict(zip(sents, model.encode(sents, batch_size=64, normalize_embeddings=True)))
+    sents = [] if pair else sorted({s for it in items for s in it.sentences} | {s for ss in spans for s in ss})
+    sv = dict(zip(sents, model.encode(sents, batch_size=64, normalize_embeddings=True))) if sents else {}
     out = []
     for it, q in zip(items, qv):
         kind = answer_types.of(it.question)
@@ -67,7 +70,8 @@ def matrix(model, items: list[squad.Item], idf: dict[str, float],  # type: ignor
         cands = [(s, it.article, it.paragraph) for s in it.sentences]
         cands += [(s, pool[j][0], pool[j][1]) for j in near for s in spans[j]]
         shared = {(t, p): passage(it.question, f"{t.replace('_', ' ')}\n{p}", p, idf) for _, t, p in cands}
-        rows = [features(float(sv[s] @ q), it.question, s, shared[(t, p)], idf, kind) for s, t, p in cands]
+        cosines = pair(it.question, [s for s, _, _ in cands]) if pair else [float(sv[s] @ q) for s, _, _ in cands]
+        rows = [features(float(c), it.question, s, shared[(t, p)], idf, kind) for c, (s, t, p) in zip(cosines, cands)]
         out.append(np.array(rows, dtype=np.float64))
     return out
 
@@ -112,11 +116,12 @@ def at_false_refusals(scores: list[np.ndarray], items: list[squad.Item], rate: f
 
 
 def evaluate(model, parts: dict[str, list[squad.Item]], idf: dict[str, float], reader: bool,  # type: ignore[no-untyped-def]
-             pool: list[tuple[str, str]], head: tuple[np.ndarray, float] | None = None) -> dict[str, object]:
+             pool: list[tuple[str, str]], head: tuple[np.ndarray, float] | None = None,
+             pair: Pair | None = None) -> dict[str, object]:
     """Head fitted (when `reader`) and threshold chosen on the head articles; figures on the test articles."""
     test = set(squad.titles(parts["test"]))
     pools = {"head": [x for x in pool if x[0] not in test], "test": [x for x in pool if x[0] not in squad.titles(parts["head"])]}
-    mats = {k: matrix(model, parts[k], idf, pools[k]) for k in pools}
+    mats = {k: matrix(model, parts[k], idf, pools[k], pair) for k in pools}
     if reader:
         head = head or fit_head(mats["head"], parts["head"])
         score = {k: [probability(x, *head) for x in m] for k, m in mats.items()}

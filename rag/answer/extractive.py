@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from rag import text as T
-from rag.answer import answer_types, reader
+from rag.answer import answer_types, cross, reader
 from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence, neighbour
 
@@ -49,6 +49,7 @@ class Rules:
     most: int = 3  # sentences an answer takes at most
     wide: int = 3  # ... when the question asks why, how, or what a source says: its answer spans sentences
     reader: reader.Head | None = None  # the learned reader: a sentence scores P(it answers), from reader.FEATURES
+    cross: bool = False  # the cross-encoder: a sentence scores its cosine with the question, read together
 
     @classmethod
     def measured(cls) -> Rules:
@@ -69,7 +70,20 @@ class Rules:
         return cls(threshold=head.threshold, margin=1.0, reader=head, most=2, wide=4)
 
 
-PRESETS = {"reader": Rules.learned, "seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
+    @classmethod
+    def crossed(cls) -> Rules:
+        """The cross-encoder (`make train-cross`) in the learned head's cosine: its probability scores, its
+        threshold refuses (5% false refusals on SQuAD's head articles)."""
+        head = reader.head(cross.FOLDER, "cross")
+        return cls(threshold=head.threshold, margin=1.0, reader=head, cross=True, most=2, wide=4)
+
+    @classmethod
+    def cross_cosine(cls) -> Rules:
+        """The cross-encoder's cosine alone; a further sentence within 0.1 of the best (two nats at its scale)."""
+        return cls(threshold=cross.threshold(), margin=0.1, cross=True, most=2, wide=4)
+
+
+PRESETS = {"reader": Rules.learned, "cross": Rules.crossed, "cross-cosine": Rules.cross_cosine, "seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,7 @@ class Extractive:
     rules: Rules = field(default_factory=Rules)
     name: str = "extractive"
     reader_embed: Embed | None = None  # the reader's encoder, for rules with a reader
+    cross_model: cross.Pairs | None = None  # the cross-encoder, for rules with one
 
     def generate(self, question: str, parts: Sequence[str], hits: list[Hit], on_token: OnToken | None = None,
                  on_offline: OnDraft | None = None) -> Draft:
@@ -136,7 +151,9 @@ class Extractive:
         """The sentences of the hits that may answer a question of `kind`, scored against `part`, best first."""
         r = self.rules
         if r.reader is not None:
-            return self._read(part, hits, kind, r.reader)
+            return self._read(part, hits, kind, r.reader)  # with the reader's cosines, or the cross-encoder's
+        if r.cross:
+            return self._crossed(part, hits, kind)
         names = reader.names(part)
         q = self.embed([part])[0]
         out = []
@@ -153,16 +170,31 @@ class Extractive:
         return sorted(out, key=lambda x: -x.score)
 
     def _read(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None, head: reader.Head) -> list[Scored]:
-        """The sentences of the hits scored by the learned reader: P(the sentence answers the part), best first."""
-        embed = self.reader_embed or reader.encoder().encode
-        q = embed([part])[0]
+        """The sentences of the hits scored by the learned head: P(the sentence answers the part), best first."""
+        found = list(_candidates(hits, kind))
+        cosines = iter(self._cosines(part, [text for *_, texts in found for text in texts]))
         out = []
-        for n, hit, sentences, texts in _candidates(hits, kind):
+        for n, hit, sentences, texts in found:
             shared = reader.passage(part, self._context(hits, n), self._document(hit), self.idf)
-            for s, text, cos in zip(sentences, texts, embed(texts) @ q if texts else []):
-                x = reader.features(float(cos), part, text, shared, self.idf, kind)
+            for s, text in zip(sentences, texts):
+                x = reader.features(next(cosines), part, text, shared, self.idf, kind)
                 out.append(Scored(head.probability(x), n, s))
         return sorted(out, key=lambda x: -x.score)
+
+    def _crossed(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None) -> list[Scored]:
+        """The sentences of the hits scored by the cross-encoder's cosine alone, best first."""
+        found = [(n, s, text) for n, _, sentences, texts in _candidates(hits, kind) for s, text in zip(sentences, texts)]
+        cosines = self._cosines(part, [text for _, _, text in found])
+        return sorted((Scored(c, n, s) for (n, s, _), c in zip(found, cosines)), key=lambda x: -x.score)
+
+    def _cosines(self, part: str, texts: list[str]) -> list[float]:
+        """Each text's cosine with the part: the cross-encoder's (both read in one pass), or the reader's encoder's."""
+        if not texts:
+            return []
+        if self.rules.cross:
+            return [float(c) for c in cross.scores(self.cross_model or cross.encoder(), part, texts)]
+        embed = self.reader_embed or reader.encoder().encode
+        return [float(c) for c in embed(texts) @ embed([part])[0]]
 
     def _context(self, hits: list[Hit], n: int) -> str:
         """The paragraph of hit `n` as the reader reads it: with its title, and with the paragraph before it when it

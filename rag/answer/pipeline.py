@@ -235,7 +235,7 @@ VERIFIERS = ("rules", "learned", "model")  # RAG_VERIFY
 def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool = False) -> Pipeline:
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import index
-    from rag.answer import judge, reader, retrieve
+    from rag.answer import cross, judge, reader, retrieve
     from rag.answer.extractive import PRESETS
     from rag.index import embed
 
@@ -256,8 +256,10 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
         rules = replace(rules, threshold=s.refusal_threshold)
     documents = {name: d["text"] for name, d in ix.documents.items()}
     dates = {name: d["date"] for name, d in ix.documents.items() if d.get("date")}
-    reading = embed.Cached(reader.encoder()) if rules.reader is not None else None
-    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, dates=dates, rules=rules, reader_embed=reading)
+    reading = embed.Cached(reader.encoder()) if rules.reader is not None and not rules.cross else None
+    crossing = cross.encoder() if rules.cross else None
+    offline = Extractive(retriever.embed, retrieve.idf(ix), documents, dates=dates, rules=rules, reader_embed=reading,
+                         cross_model=crossing)
     if s.answerer == "extractive":
         return Pipeline(retriever, offline, None, s)
     fallback = offline if s.fallback == "extractive" else None

@@ -42,22 +42,27 @@ class Head:
         return 1.0 / (1.0 + math.exp(-z))
 
 
+def _called(model: str) -> str:
+    """What a user calls the model that `make train-<model>` trains."""
+    return {"cross": "cross-encoder"}.get(model, model)
+
+
 def manifest(folder: Path = FOLDER, model: str = "reader") -> dict[str, object]:
     """The manifest of a trained model's folder (the reader's, or another's made by `make train-<model>`)."""
     try:
         data: dict[str, object] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise RagError(f"the {model}'s manifest in {folder} cannot be read ({e}): run `make train-{model}`") from e
+        raise RagError(f"the {_called(model)}'s manifest in {folder} cannot be read ({e}): run `make train-{model}`") from e
     return data
 
 
 @lru_cache(maxsize=2)
-def head(folder: Path = FOLDER) -> Head:
+def head(folder: Path = FOLDER, model: str = "reader") -> Head:
     """The trained head of the manifest, with its refusal threshold."""
-    m = manifest(folder)
-    fitted, threshold = m["head"], m["threshold"]
+    m = manifest(folder, model)
+    fitted, threshold = m.get("head"), m.get("threshold")
     if not isinstance(fitted, dict) or not isinstance(threshold, float) or list(fitted.get("weights", {})) != list(FEATURES):
-        raise RagError(f"the reader in {folder} was trained on other features: run `make train-reader`")
+        raise RagError(f"the {_called(model)} in {folder} was trained on other features: run `make train-{model}`")
     return Head(tuple(float(fitted["weights"][f]) for f in FEATURES), float(fitted["bias"]), threshold)
 
 
@@ -94,19 +99,19 @@ def features(cosine: float, part: str, sentence: str, shared: tuple[float, float
     return [cosine, T.overlap(part, sentence, idf), context, answer_types.fit(kind, part, sentence), missing_number, missing]
 
 
-def check(folder: Path = FOLDER) -> None:
+def check(folder: Path = FOLDER, model: str = "reader") -> None:
     """Refuse weights that are not the ones the manifest names."""
     import hashlib
 
-    files = manifest(folder).get("files")
+    files = manifest(folder, model).get("files")
     assert isinstance(files, dict)
     for name, digest in files.items():
         try:
             actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
         except OSError as e:
-            raise RagError(f"the reader's {name} is missing from {folder}: run `make train-reader`") from e
+            raise RagError(f"the {_called(model)}'s {name} is missing from {folder}: run `make train-{model}`") from e
         if actual != digest:
-            raise RagError(f"the reader's {name} in {folder} does not match its manifest: run `make train-reader`")
+            raise RagError(f"the {_called(model)}'s {name} in {folder} does not match its manifest: run `make train-{model}`")
 
 
 @lru_cache(maxsize=2)

@@ -166,6 +166,17 @@ class OnnxEmbedder:
             raise failed[0]
         return vectors
 
+    def pairs(self, first: str, seconds: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """`first` read together with each of `seconds` in one pass: the pooled tokens of `first` and of the second
+        text, one row per pair (a cross-encoder's two sides; [CLS] and the first [SEP] count as the first's)."""
+        encodings = self.tokenizer.encode_batch([(first, s) for s in seconds])
+        feed = {k: np.array([getattr(e, a) for e in encodings], dtype=np.int64)
+                for k, a in zip(INPUTS, ("ids", "attention_mask", "type_ids"))}
+        with self._lock:
+            (hidden,) = self.session().run(None, feed)
+        second = feed["attention_mask"] * feed["token_type_ids"]
+        return pool(hidden, feed["attention_mask"] - second), pool(hidden, second)
+
     def _batch(self, texts: list[str], session: Any = None) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         feed = {

@@ -75,7 +75,7 @@ def test_a_missing_export_that_cannot_be_made_falls_back_with_one_warning(
     assert "make export-onnx" in caplog.records[-1].getMessage()
 
 
-@pytest.mark.parametrize("rules", ["seed-fitted", "reader"])
+@pytest.mark.parametrize("rules", ["seed-fitted", "reader", "cross"])
 def test_asking_never_imports_torch(seeds_index: Path, rules: str) -> None:
     script = (
         "import sys\nfrom rag.answer import pipeline\n"
