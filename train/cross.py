@@ -31,7 +31,7 @@ import numpy as np
 
 from rag.answer.reader import FEATURES
 from train import squad
-from train.reader import FALSE_REFUSALS, ROOT, figures
+from train.reader import FALSE_REFUSALS, ROOT, figures, save
 
 OUT = ROOT / "rag" / "models" / "cross"
 
@@ -124,15 +124,9 @@ def measure(model, tok, parts: dict[str, list[squad.Item]], h: Hyper) -> dict[st
     return {"threshold": threshold, "test": figures(test, parts["test"], threshold), "head": figures(head, parts["head"], threshold)}
 
 
-def save(model, out: Path, record: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
-    """The trained layers (fp16, the frozen embeddings left out) and the manifest naming them."""
-    from safetensors.torch import save_file
-
-    out.mkdir(parents=True, exist_ok=True)
-    layers = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.startswith("embeddings.")}
-    save_file(layers, str(out / "encoder.safetensors"))
-    record["files"] = {"encoder.safetensors": squad.sha256(out / "encoder.safetensors")}
-    (out / "manifest.json").write_text(json.dumps(record, indent=1) + "\n")
+def layers(model) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The weights that training changed (everything but the frozen embeddings), in fp16."""
+    return {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.startswith("embeddings.")}
 
 
 def fit_head(data: Path, parts: dict[str, list[squad.Item]], out: Path) -> dict[str, object]:
@@ -205,7 +199,7 @@ def main() -> int:
               "cosine_threshold": after["threshold"], "null": null, "loss_first_last_200": loss,
               "figures": {"untrained": before, "trained": after}, "train_seconds": seconds}
     if not args.limit and not args.measure:
-        save(model, args.out, record)
+        save(layers(model), args.out, record)
         with_head(args.data, parts, args.out, record)
     print(json.dumps(record, indent=1))
     return 0

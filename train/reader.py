@@ -136,11 +136,12 @@ def evaluate(model, parts: dict[str, list[squad.Item]], idf: dict[str, float], r
     return out
 
 
-def save(model, out: Path, record: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def save(layers: dict, out: Path, record: dict[str, object]) -> None:  # type: ignore[type-arg]
+    """The trained layers as encoder.safetensors in `out`, and the manifest naming them with their sha256."""
     from safetensors.torch import save_file
 
     out.mkdir(parents=True, exist_ok=True)
-    save_file(encoder.trained_layers(model), str(out / "encoder.safetensors"))
+    save_file(layers, str(out / "encoder.safetensors"))
     record["files"] = {"encoder.safetensors": squad.sha256(out / "encoder.safetensors")}
     (out / "manifest.json").write_text(json.dumps(record, indent=1) + "\n")
 
@@ -177,7 +178,7 @@ def main() -> int:
               "threshold": after["threshold"], "train_seconds": round(seconds, 1),
               "loss": {"first": losses[0], "last": losses[-1]},
               "figures": {"today": before, "reader": {k: v for k, v in after.items() if k not in ("weights", "bias")}}}
-    save(model, a.out, record)
+    save(encoder.trained_layers(model), a.out, record)
     print(f"wrote {a.out}", file=sys.stderr)
     return 0
 
