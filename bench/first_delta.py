@@ -1,4 +1,4 @@
-"""Time to the first words and to the verified answer, with a model answering (issue 33).
+"""Time to the first words and to the verified answer, with a model answering.
 
     python bench/first_delta.py [--llm local] [--split holdout] [--n 8] [--json]
 
