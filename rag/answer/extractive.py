@@ -62,18 +62,15 @@ class Rules:
         return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3,
                    refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES, wide=4)
 
-
     @classmethod
     def learned(cls) -> Rules:
         """The learned reader (`make train-reader`): its head scores, its threshold refuses (5% false refusals)."""
         head = reader.head()
         return cls(threshold=head.threshold, margin=1.0, reader=head, most=2, wide=4)
 
-
     @classmethod
     def crossed(cls) -> Rules:
-        """The cross-encoder (`make train-cross`) in the learned head's cosine: its probability scores, its
-        threshold refuses (5% false refusals on SQuAD's head articles)."""
+        """The cross-encoder (`make train-cross`) as the learned head's cosine; the head's threshold refuses."""
         head = reader.head(cross.FOLDER, "cross")
         return cls(threshold=head.threshold, margin=1.0, reader=head, cross=True, most=2, wide=4)
 
@@ -152,8 +149,10 @@ class Extractive:
         r = self.rules
         if r.reader is not None:
             return self._read(part, hits, kind, r.reader)  # with the reader's cosines, or the cross-encoder's
-        if r.cross:
-            return self._crossed(part, hits, kind)
+        if r.cross:  # the cross-encoder's cosine alone
+            found = [(n, s, text) for n, _, sentences, texts in _candidates(hits, kind) for s, text in zip(sentences, texts)]
+            cosines = self._cosines(part, [text for _, _, text in found])
+            return sorted((Scored(c, n, s) for (n, s, _), c in zip(found, cosines)), key=lambda x: -x.score)
         names = reader.names(part)
         q = self.embed([part])[0]
         out = []
@@ -181,20 +180,12 @@ class Extractive:
                 out.append(Scored(head.probability(x), n, s))
         return sorted(out, key=lambda x: -x.score)
 
-    def _crossed(self, part: str, hits: list[Hit], kind: answer_types.AnswerType | None) -> list[Scored]:
-        """The sentences of the hits scored by the cross-encoder's cosine alone, best first."""
-        found = [(n, s, text) for n, _, sentences, texts in _candidates(hits, kind) for s, text in zip(sentences, texts)]
-        cosines = self._cosines(part, [text for _, _, text in found])
-        return sorted((Scored(c, n, s) for (n, s, _), c in zip(found, cosines)), key=lambda x: -x.score)
-
     def _cosines(self, part: str, texts: list[str]) -> list[float]:
         """Each text's cosine with the part: the cross-encoder's (both read in one pass), or the reader's encoder's."""
-        if not texts:
-            return []
-        if self.rules.cross:
+        if self.rules.cross:  # no texts, no pass
             return [float(c) for c in cross.scores(self.cross_model or cross.encoder(), part, texts)]
         embed = self.reader_embed or reader.encoder().encode
-        return [float(c) for c in embed(texts) @ embed([part])[0]]
+        return [float(c) for c in embed(texts) @ embed([part])[0]] if texts else []
 
     def _context(self, hits: list[Hit], n: int) -> str:
         """The paragraph of hit `n` as the reader reads it: with its title, and with the paragraph before it when it
