@@ -235,8 +235,8 @@ def idf(index: Index) -> dict[str, float]:
     if index.bm25 is None:
         return counted_idf([p.text for p in index.paragraphs])
     n = max(1, len(index.paragraphs))
-    df = np.diff(index.bm25.scores["indptr"])
-    return {tok: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in index.bm25.vocab_dict.items() if i < len(df)}
+    df = index.bm25.df
+    return {tok: float(np.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5))) for tok, i in index.bm25.vocab.items() if i < len(df)}
 
 
 def counted_idf(texts: Sequence[str]) -> dict[str, float]:

@@ -20,7 +20,7 @@ from rag import text as T
 from rag.errors import CorpusError, IndexError_
 from rag.index import builds, store
 from rag.index.embed import Embedder
-from rag.index.store import Where
+from rag.index.store import Postings, Where
 from rag.ingest import corpus as C
 from rag.ingest import files, readers
 
@@ -36,7 +36,7 @@ class Index:
     documents: dict[str, dict[str, str]]  # name -> {"title", "text", "date"?, "url"?}
     vectors: np.ndarray
     store: Any  # a store.Store: faiss.Local, or milvus.Milvus
-    bm25: Any  # the build's bm25s index, for word weights (idf); None for a Milvus store
+    bm25: Postings | None  # the build's bm25s postings, also for word weights (idf); None for a Milvus store
     metadata: list[C.Paragraph] = field(default_factory=list)  # title and author lines: cited, not searched
 
     def __post_init__(self) -> None:
@@ -207,8 +207,6 @@ def load(index_dir: Path, model: str | None = None, dim: int | None = None, wher
 
 
 def _read(path: Path, manifest: dict[str, Any], where: Where) -> Index:
-    import bm25s
-
     paragraphs = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "paragraphs.jsonl")]
     metadata = [C.Paragraph(**json.loads(line)) for line in files.lines(path / "metadata.jsonl")]
     documents = {d["name"]: d for d in map(json.loads, files.lines(path / "documents.jsonl"))}
@@ -216,7 +214,7 @@ def _read(path: Path, manifest: dict[str, Any], where: Where) -> Index:
     keys = (path / "keys.txt").read_text().split()
     kept = manifest.get("store", {"name": "faiss"})
     has_bm25 = paragraphs and kept["name"] == "faiss"
-    bm25 = bm25s.BM25.load(str(path / "bm25"), load_vocab=True, show_progress=False) if has_bm25 else None
+    bm25 = Postings.read(path / "bm25") if has_bm25 else None
     found: Any
     if kept["name"] == "milvus":
         from rag.index.store.milvus import Milvus

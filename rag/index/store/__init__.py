@@ -1,6 +1,7 @@
 """The search store: what retrieval needs from an index, as one Protocol with two implementations.
 
     faiss.Local     FAISS (dense) and bm25s (lexical) inside the process, files in the build folder; the default
+                    (bm25s builds the lexical index; `postings.Postings` searches it with numpy alone)
     milvus.Milvus   a Milvus collection (a Milvus Lite file, or a server by URI) with Milvus's own BM25 and RRF
 
 Paragraphs are keyed by the hash of the text that was embedded (`index` writes these keys), so an
@@ -29,10 +30,11 @@ from rag.index.store.faiss import (
     faiss_index,
     read_faiss,
 )
+from rag.index.store.postings import Postings
 
 STORES = ("faiss", "milvus")  # RAG_STORE
 
-__all__ = ["APPROXIMATE_ABOVE", "IVF_NPROBE", "KINDS", "Local", "STORES", "Where", "Store", "bm25_index", "choose_kind", "faiss_index",
+__all__ = ["APPROXIMATE_ABOVE", "IVF_NPROBE", "KINDS", "Local", "Postings", "STORES", "Where", "Store", "bm25_index", "choose_kind", "faiss_index",
            "read_faiss", "rrf"]
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant

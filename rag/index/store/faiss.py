@@ -1,4 +1,5 @@
-"""The default store: a FAISS index over unit vectors and a bm25s index in the process, each a plain file of the build."""
+"""The default store: a FAISS index over unit vectors and a bm25s index in the process, each a plain file of the build
+(the bm25s index is built with bm25s and searched through its postings, `postings.Postings`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from rag import text as T
 from rag.errors import InputError
+from rag.index.store.postings import Postings
 
 # `auto` switches from exact search to IVF above this many paragraphs. Measured by bench/scale.py
 # (BENCHMARKS.md): at 100k flat takes 23 ms a query, IVF 0.4 ms at recall@10 1.0; at 1M flat takes
@@ -78,6 +80,7 @@ def search_params(index: Any, rows: np.ndarray, wide: bool = False) -> Any:
 
 
 def bm25_index(texts: list[str]) -> Any:
+    """A bm25s index over the texts' stems (saved into a build by `save`; searched through `Postings.of`)."""
     import bm25s
 
     bm25 = bm25s.BM25()
@@ -91,14 +94,15 @@ class Local:
     name = "faiss"
     server_fusion = False
 
-    def __init__(self, faiss_idx: Any, bm25: Any, keys: list[str], texts: list[str] | None = None,
+    def __init__(self, faiss_idx: Any, bm25: Postings | None, keys: list[str], texts: list[str] | None = None,
                  vectors: np.ndarray | None = None) -> None:
         self.faiss, self.bm25, self._keys = faiss_idx, bm25, keys
         self._texts, self._vectors = texts, vectors  # kept only by a store built in memory, so that it can change
 
     @classmethod
     def build(cls, keys: list[str], texts: list[str], vectors: np.ndarray, kind: str = "flat") -> Local:
-        return cls(faiss_index(vectors, kind), bm25_index(texts) if texts else None, list(keys), list(texts), vectors)
+        bm25 = Postings.of(bm25_index(texts)) if texts else None
+        return cls(faiss_index(vectors, kind), bm25, list(keys), list(texts), vectors)
 
     def add(self, keys: list[str], texts: list[str], vectors: np.ndarray) -> None:
         self._editable()
@@ -123,17 +127,17 @@ class Local:
         return found
 
     def lexical(self, question: str, k: int, rows: np.ndarray | None = None) -> list[int]:
-        vocab = self.bm25.vocab_dict if self.bm25 is not None else {}
+        vocab = self.bm25.vocab if self.bm25 is not None else {}
         tokens = [t for t in T.stems(question) if t in vocab]
-        if not tokens:
+        if self.bm25 is None or not tokens:
             return []
         if rows is not None:  # every row scored, then the top k taken among `rows` only (faster than a weight mask)
-            kept = self.bm25.get_scores(tokens)[rows]
+            kept = self.bm25.scores(tokens)[rows]
             top = np.argpartition(-kept, k - 1)[:k] if k < len(kept) else np.arange(len(kept))
             top = top[np.lexsort((rows[top], -kept[top]))]
             return [int(rows[i]) for i in top if kept[i] > 0]
-        ids, scores = self.bm25.retrieve([tokens], k=min(k, len(self._keys)), show_progress=False, n_threads=1)
-        return [int(i) for i, s in zip(ids[0], scores[0]) if s > 0]
+        ids, scores = self.bm25.top(tokens, min(k, len(self._keys)))
+        return [int(i) for i, s in zip(ids, scores) if s > 0]
 
     def fused(self, vector: np.ndarray, question: str, k: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         from rag.index.store import rrf
