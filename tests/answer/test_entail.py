@@ -1,0 +1,80 @@
+"""The consistency model: its weights are the manifest's, its ONNX form scores as its torch form, and as
+RAG_VERIFY=entail it tells a sentence's own claim from a negated, swapped or joined one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.answer import entail, reader
+from rag.answer import verify as V
+from rag.answer.retrieve import Hit
+from rag.config import ROOT
+from rag.errors import RagError
+from rag.index import embed
+from rag.ingest.corpus import Paragraph
+
+SOURCE = "The bridge over the Vltava was built under King Charles IV in 1357."
+
+
+def test_manifest_names_the_weights_their_data_split_and_threshold() -> None:
+    m = reader.manifest(entail.FOLDER, "entail")
+    for name, digest in m["files"].items():  # type: ignore[attr-defined]
+        assert hashlib.sha256((entail.FOLDER / name).read_bytes()).hexdigest() == digest
+    assert {"base", "data", "split", "claims", "hyperparameters", "figures", "cosine_threshold", "logistic"} <= set(m)
+    assert all(len(d) == 64 for d in m["data"]["sha256"].values())  # type: ignore[index]
+    split = json.loads((ROOT / "train" / "splits" / "squad2.json").read_text())
+    assert split["parts"] == m["split"]["parts"]  # type: ignore[index]
+    assert 0.0 < entail.threshold() < 1.0
+
+
+def test_only_the_top_layers_ship_and_the_rest_are_the_bundled_models() -> None:
+    from safetensors import safe_open
+
+    with safe_open(str(entail.FOLDER / "encoder.safetensors"), "np") as f:
+        layers = {".".join(k.split(".")[:3]) for k in f.keys()}
+    assert layers == {"encoder.layer.4", "encoder.layer.5"}
+
+
+def test_weights_that_do_not_match_the_manifest_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "entail"
+    shutil.copytree(entail.FOLDER, folder)
+    data = bytearray((folder / "encoder.safetensors").read_bytes())
+    data[-1] ^= 1
+    (folder / "encoder.safetensors").write_bytes(bytes(data))
+    with pytest.raises(RagError, match="consistency model's encoder.safetensors .* does not match its manifest: run `make train-entail`"):
+        entail.encoder(folder)
+
+
+def test_the_onnx_model_scores_as_its_torch_form() -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    from rag.index import export
+    from train.entail import Hyper, _cosines
+
+    source = embed.bundled_model_path()
+    model = export._transformer(source, entail.FOLDER / "encoder.safetensors")
+    tok = AutoTokenizer.from_pretrained(str(source), local_files_only=True)
+    claims = ["The bridge over the Vltava was not built under King Charles IV.", "King Charles IV built the bridge in 1357."]
+    with torch.inference_mode():
+        theirs = _cosines(model, tok, [(c, SOURCE, "") for c in claims], Hyper.max_tokens).numpy()
+    ours = np.array([entail.score(c, SOURCE) for c in claims])
+    assert float(np.abs(ours - theirs).max()) < 1e-4
+
+
+def accepted(claim: str, paragraph: str, embedder: embed.Embedder) -> bool:
+    hit = Hit(Paragraph("x#p1", "x", "", 0, len(paragraph), paragraph), 1.0)
+    v = V.verify(claim + " [1]", [hit], embedder.encode, "", "entail")
+    return bool(v.claims) and all(c.supported for c in v.claims)
+
+
+def test_verification_with_it_keeps_the_source_and_drops_what_the_source_denies(embedder: embed.Embedder) -> None:
+    paragraph = f"{SOURCE} Tourists crowd it every summer, and the city repaired its towers in 2010."
+    assert accepted("The bridge over the Vltava was built under King Charles IV in 1357.", paragraph, embedder)
+    assert not accepted("The bridge over the Vltava was not built under King Charles IV in 1357.", paragraph, embedder)
