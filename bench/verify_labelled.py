@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent / "eval" / "verify"
 LABELS = ("entailed", "partly", "not")
 SPLITS = ("working", "sealed")
-VERIFIERS = ("rules", "learned", "entail", "model")  # RAG_VERIFY values
+VERIFIERS = ("rules", "learned", "model")  # RAG_VERIFY values
 COMPOSED = {"similarity": "the cosine and coverage check alone", "both": "rules and learned each accept"}
 
 

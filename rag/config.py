@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     milvus_token: str = ""  # user:password or an API key, for a server that needs one
     k: int = 5  # passages retrieved per question
     rules: str = "seed-fitted"  # the offline answerer: seed-fitted | reader (learned) | measured (see BENCHMARKS.md)
-    verify: str = "rules"  # how a claim's meaning is checked: rules | learned (rag/models/checker/) | entail (rag/models/entail/) | model (rules, then the model asked)
+    verify: str = "rules"  # how a claim's meaning is checked: rules | learned (rag/models/checker/) | model (rules, then the model asked)
     refusal_threshold: float | None = None  # below this evidence score the offline answerer refuses; None: the rules' own
     max_k: int = 50
     max_question_chars: int = 2000
