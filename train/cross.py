@@ -70,15 +70,16 @@ def _scores(model, tok, question: str, sentences: list[str], max_tokens: int):  
     return torch.nn.functional.cosine_similarity(q, s, dim=-1)
 
 
-def train(model, tok, items: list[squad.Item], h: Hyper) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
-    """Fine-tune in place; the loss of every question, and the learned "no answer" score (a cosine)."""
+def train(model, tok, items: list[squad.Item], h: Hyper, null_start: float = 0.5) -> tuple[list[float], float]:  # type: ignore[no-untyped-def]
+    """Fine-tune in place; the loss of every question, and the learned "no answer" score (a cosine), which starts
+    at `null_start` (a model trained further starts from its own)."""
     import torch
     from tqdm import tqdm
 
     torch.manual_seed(h.seed)
     for p in model.embeddings.parameters():
         p.requires_grad = False
-    null = torch.nn.Parameter(torch.tensor(0.5))
+    null = torch.nn.Parameter(torch.tensor(null_start))
     groups: list[dict[str, Any]] = [{"params": [p for p in model.parameters() if p.requires_grad]},
                                     {"params": [null], "lr": h.null_lr}]
     opt = torch.optim.AdamW(groups, lr=h.lr)
