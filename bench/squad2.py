@@ -35,19 +35,28 @@ def paragraphs(path: Path, prefix: str) -> list[tuple[str, str, str, list[dict]]
     return out
 
 
+def corpus(data_dir: Path) -> tuple[Path, list[tuple[str, str, str, list[dict]]]] | None:  # type: ignore[type-arg]
+    """The folder of the bench's index, with its corpus written (the same bytes each time, so the index stays
+    fresh), and every paragraph; None, with a line on stderr, when the dev file is missing."""
+    dev, distract = data_dir / "dev-v2.0.json", data_dir / "distractors-test-v2.0-noanswers.json"
+    if not dev.is_file():
+        print(f"error: {dev} not found", file=sys.stderr)
+        return None
+    work = ROOT / "index" / "bench" / "squad2"
+    paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
+    write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))
+    return work, paras
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path, help="folder with dev-v2.0.json and distractors-test-v2.0-noanswers.json")
     ap.add_argument("--json", action="store_true", help="print one JSON line instead of tables")
     ap.add_argument("--sample", type=int, default=0, help="ask N questions drawn with seed 0 (0: all)")
     a = ap.parse_args()
-    dev, distract = a.data_dir / "dev-v2.0.json", a.data_dir / "distractors-test-v2.0-noanswers.json"
-    if not dev.is_file():
-        print(f"error: {dev} not found", file=sys.stderr)
+    if (found := corpus(a.data_dir)) is None:
         return 2
-    work = ROOT / "index" / "bench" / "squad2"
-    paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
-    write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))  # same bytes: index stays fresh
+    work, paras = found
     pipe = pipeline.build(settings_over(work), progress=sys.stderr.isatty())
     questions = [(pid, qa) for pid, _, _, qas in paras if pid.startswith("dev-") for qa in qas]
     if a.sample:

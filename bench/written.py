@@ -20,8 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, mean, normalize, progress, settings_over, table, write_jsonl
-from squad2 import paragraphs
+from common import ROOT, mean, normalize, progress, settings_over, table
+from squad2 import corpus
 
 from rag import text as T
 from rag.answer import pipeline
@@ -61,14 +61,10 @@ def main() -> int:
     ap.add_argument("--rules", default="seed-fitted,measured,reader,cross,cross-cosine", help="RAG_RULES presets, comma-separated")
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     a = ap.parse_args()
-    dev, distract = a.data_dir / "dev-v2.0.json", a.data_dir / "distractors-test-v2.0-noanswers.json"
-    if not dev.is_file():
-        print(f"error: {dev} not found", file=sys.stderr)
+    if (found := corpus(a.data_dir)) is None:
         return 2
-    work = ROOT / "index" / "bench" / "squad2"
-    paras = paragraphs(dev, "dev-") + (paragraphs(distract, "test-") if distract.is_file() else [])
-    write_jsonl(work / "corpus.jsonl", ({"id": i, "title": t, "text": c} for i, t, c, _ in paras))  # as bench/squad2.py writes it
-    titles = [x["title"] for x in json.loads(dev.read_text())["data"]]
+    work, paras = found
+    titles = [x["title"] for x in json.loads((a.data_dir / "dev-v2.0.json").read_text())["data"]]
     context = {pid: c for pid, _, c, _ in paras}
     rows = [json.loads(line) for line in a.questions.read_text(encoding="utf-8").splitlines()]
     out: list[dict[str, object]] = []
