@@ -3,8 +3,8 @@ path of `ask`, `search`, `chat` and `serve` (they cost a cold start 0.4 s), and 
 
 bm25s keeps every (word, paragraph) score precomputed, column by column (one column a word): `data` holds the
 scores, `indices` the paragraph rows, and `indptr[t]:indptr[t + 1]` word t's slice. A question's score for a
-paragraph is the sum of its words' columns, taken in the question's order in float32, so that scores and top-k
-ties come out as bm25s's own, to the bit (a test holds the two together).
+paragraph is the sum of its words' columns, taken in the question's order in the scores' own dtype, so that
+scores and top-k ties come out as bm25s's own, to the bit (a test holds the two together).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ class Postings:
 
     @classmethod
     def read(cls, folder: Path) -> Postings:
-        """A saved bm25s index (`BM25.save`); ValueError for a variant or file it does not hold."""
+        """A saved bm25s index (`BM25.save`); ValueError for a variant it cannot score, OSError or KeyError for a
+        file or a field that is missing."""
         params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
         if params.get("method", "lucene") not in METHODS:
             raise ValueError(f"BM25 variant {params.get('method')!r} is not read at query time")
@@ -45,8 +46,9 @@ class Postings:
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """Each paragraph's BM25 score for the question's words (those outside the vocabulary add nothing)."""
-        out = np.zeros(self.rows, dtype=np.float32)
-        for t in (self.vocab[w] for w in tokens if w in self.vocab):
+        out = np.zeros(self.rows, dtype=self.data.dtype)  # float32, as bm25s builds and sums them
+        columns = len(self.indptr) - 1  # bm25s's empty word has an id but no column
+        for t in (self.vocab[w] for w in tokens if w in self.vocab and self.vocab[w] < columns):
             lo, hi = int(self.indptr[t]), int(self.indptr[t + 1])
             out[self.indices[lo:hi]] += self.data[lo:hi]  # one column holds a paragraph once, so no index repeats
         return out
