@@ -127,8 +127,7 @@ class Local:
         return found
 
     def lexical(self, question: str, k: int, rows: np.ndarray | None = None) -> list[int]:
-        vocab = self.bm25.vocab if self.bm25 is not None else {}
-        tokens = [t for t in T.stems(question) if t in vocab]
+        tokens = [t for t in T.stems(question) if t in self.bm25.vocab] if self.bm25 is not None else []
         if self.bm25 is None or not tokens:
             return []
         if rows is not None:  # every row scored, then the top k taken among `rows` only (faster than a weight mask)
