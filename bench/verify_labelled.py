@@ -7,7 +7,7 @@ checks an answer's sentence, against that passage alone. A good verifier accepts
 sentences and turns down the `not` ones; `partly` ones (some of the sentence stated, some added or
 stronger) should be turned down too. Printed per split: the working two-thirds, and the sealed third
 (items whose number `n` is a multiple of 3), which is kept for the final figure and tunes nothing.
-`--verify` sets RAG_VERIFY before the project is imported (rules, learned, entail, model); `model` asks the
+`--verify` sets RAG_VERIFY before the project is imported (rules, learned, model); `model` asks the
 bundled local model (`make setup-llm`) on top of the rules. Two more settings compose verification's own
 functions, for comparison only: `similarity` (the cosine and coverage check alone, `verify.similar`: no
 numbers, names or meaning checked) and `both` (accepted under `rules` and under `learned`).
@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent / "eval" / "verify"
 LABELS = ("entailed", "partly", "not")
 SPLITS = ("working", "sealed")
-VERIFIERS = ("rules", "learned", "entail", "model")  # RAG_VERIFY values
+VERIFIERS = ("rules", "learned", "model")  # RAG_VERIFY values
 COMPOSED = {"similarity": "the cosine and coverage check alone", "both": "rules and learned each accept"}
 
 

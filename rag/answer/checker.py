@@ -199,10 +199,6 @@ def agrees(mode: str, claim: str, pieces: Sequence[str], best: int, first: int, 
     the hand rules or the learned checker (MODES)."""
     if mode == "rules":
         return consistent(claim, pieces[best], source) and parts_supported(claim, pieces, embed)
-    if mode == "entail":
-        from rag.answer import entail
-
-        return entail.states(claim, source)
     x = features(claim, pieces[best], source, passage, (float(sims[best]), float(sims[first])), pieces, embed)
     m = model()
     return m.probability(x) >= m.threshold
@@ -216,5 +212,4 @@ def known(mode: str) -> str:
 
 
 MODES = {"rules": "the hand rules (negations, names swapped or out of order, numbers in words, causes, joined statements)",
-         "learned": "the trained checker (rag/models/checker/)",
-         "entail": "the trained consistency model, reading the claim and its source sentence together (rag/models/entail/)"}
+         "learned": "the trained checker (rag/models/checker/)"}

@@ -44,7 +44,7 @@ class Head:
 
 def _called(model: str) -> str:
     """What a user calls the model that `make train-<model>` trains."""
-    return {"cross": "cross-encoder", "entail": "consistency model"}.get(model, model)
+    return {"cross": "cross-encoder"}.get(model, model)
 
 
 def manifest(folder: Path = FOLDER, model: str = "reader") -> dict[str, object]:

@@ -29,27 +29,14 @@ OPSET = 17
 PER_CHANNEL = True
 
 
-LOW_RANK = (".lora_a", ".lora_b")  # a weight's low-rank update, as its two factors: weight + b @ a
-HEAD = "head."  # a classifier over the exported output, which the caller applies (not part of the graph)
-
-
 def _transformer(source: Path, layers: Path | None) -> Any:
-    """The model's BERT, with `layers` (a safetensors file of trained weights, any dtype) put in place: whole
-    layers, or low-rank updates of some of its weights (`name.lora_a`, `name.lora_b`), added to them."""
+    """The model's BERT, with `layers` (a safetensors file of trained weights, any dtype) put in place."""
     from safetensors.torch import load_file
     from transformers import AutoModel
 
     model: Any = AutoModel.from_pretrained(str(source), local_files_only=True).eval()
     if layers is not None:
-        trained = {k: v.float() for k, v in load_file(str(layers)).items() if not k.startswith(HEAD)}
-        updated = {k[: -len(LOW_RANK[0])] for k in trained if k.endswith(LOW_RANK[0])}
-        if updated:
-            own = model.state_dict()
-            try:
-                trained = {**own, **{f"{n}.weight": own[f"{n}.weight"] + trained.pop(f"{n}.lora_b") @ trained.pop(f"{n}.lora_a")
-                                     for n in updated}, **trained}
-            except (KeyError, RuntimeError) as e:
-                raise RagError(f"the updates in {layers} do not fit the model in {source} ({e})") from e
+        trained = {k: v.float() for k, v in load_file(str(layers)).items()}
         missing, unexpected = model.load_state_dict(trained, strict=False)
         if unexpected or any(not k.startswith("embeddings.") for k in missing):
             raise RagError(f"the layers in {layers} do not fit the model in {source}")

@@ -169,18 +169,13 @@ class OnnxEmbedder:
     def pairs(self, first: str, seconds: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """`first` read together with each of `seconds` in one pass: the pooled tokens of `first` and of the second
         text, one row per pair (a cross-encoder's two sides; [CLS] and the first [SEP] count as the first's)."""
-        a, b, _ = self.joint(first, seconds)
-        return a, b
-
-    def joint(self, first: str, seconds: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`pairs`, and the hidden state of each pair's first token ([CLS]), which reads the two in order."""
         encodings = self.tokenizer.encode_batch([(first, s) for s in seconds])
         feed = {k: np.array([getattr(e, a) for e in encodings], dtype=np.int64)
                 for k, a in zip(INPUTS, ("ids", "attention_mask", "type_ids"))}
         with self._lock:
             (hidden,) = self.session().run(None, feed)
         second = feed["attention_mask"] * feed["token_type_ids"]
-        return pool(hidden, feed["attention_mask"] - second), pool(hidden, second), hidden[:, 0]
+        return pool(hidden, feed["attention_mask"] - second), pool(hidden, second)
 
     def _batch(self, texts: list[str], session: Any = None) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
