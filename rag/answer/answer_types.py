@@ -111,10 +111,12 @@ TABLE: tuple[AnswerType, ...] = (
 BY_NAME = {t.name: t for t in TABLE}
 
 # The rows as they stood before the public measurement, alternatives written from seed-eval
-# failures included ("population", "exchange rate", "years in", "rating", "forum", ...), and the
-# reason row, which they lacked. They are the default only until the measured table reaches
-# the eval gate; see BENCHMARKS.md. Their person row lost its fitted alternatives ("which expert",
-# "activist", "minister"): without them no seed answer changes.
+# failures included ("population", "exchange rate", "years in", "rating", "forum", ...). They are
+# the default only until the measured table reaches the eval gate; see BENCHMARKS.md. Their person
+# row lost its fitted alternatives ("which expert", "activist", "minister"): without them no seed
+# answer changes. The reason row, added once, is out again: most stated reasons carry no causal
+# word, so on 55 written why questions over SQuAD it refused half and chose "for a number of
+# reasons" over the reason itself; without it SQuAD's test sample is level or better.
 SEED_FITTED: tuple[AnswerType, ...] = (
     *TABLE[:2],
     AnswerType("percent", re.compile(r"\b(share|percentage|percent|proportion|rating)\b", re.I), _percent),
@@ -127,7 +129,6 @@ SEED_FITTED: tuple[AnswerType, ...] = (
     AnswerType("place", re.compile(
         r"^\W*where\b|\b(which|what) (town|city|country|countries|region|province|place|forum|venue|newspaper|channel)\b",
         re.I), _place),
-    BY_NAME["reason"],  # measured on SQuAD 2.0, added after: 3 answers gained and 1 lost, refusals level
 )
 
 
