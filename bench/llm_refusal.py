@@ -39,8 +39,9 @@ from rules import retrieved, squad
 
 from rag.answer import local_server
 from rag.answer.designs import EvidenceFirst, Judge, candidates
-from rag.answer.extractive import PRESETS, Extractive
+from rag.answer.extractive import Extractive
 from rag.answer.llm import OpenAICompatible, is_refusal
+from rag.answer.rules import PRESETS
 from rag.config import get_settings
 
 DRAWN = 80  # of each kind, drawn once so that a smaller --limit asks a prefix of the same questions

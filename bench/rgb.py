@@ -26,8 +26,9 @@ from common import progress, table
 from rules import figures, judge, variants
 
 from rag import text as T
-from rag.answer.extractive import PRESETS, Extractive, Rules
+from rag.answer.extractive import Extractive
 from rag.answer.retrieve import Hit, counted_idf
+from rag.answer.rules import PRESETS, Rules
 from rag.index import embed
 from rag.ingest.corpus import Paragraph
 

@@ -40,7 +40,8 @@ from common import ROOT, contains, in_passages, progress, settings_over, table, 
 
 from rag import text as T
 from rag.answer import answer_types, pipeline
-from rag.answer.extractive import ANNOUNCES, Extractive, Rules
+from rag.answer.extractive import Extractive
+from rag.answer.rules import ANNOUNCES, Rules
 from rag.answer.verify import MARKER
 
 FALSE_REFUSAL_BUDGET = 0.05

@@ -10,77 +10,16 @@ Every weight and the refusal threshold were chosen on a public calibration set (
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rag import text as T
 from rag.answer import answer_types, cross, reader
 from rag.answer.generate import REFUSAL, Draft, OnDraft, OnToken
 from rag.answer.retrieve import CARRIES_ON, Embed, Hit, Sentence, neighbour
-
-# A sentence that starts like this carries on the one before it ("This was stated by ...").
-REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
-# A question whose answer spans sentences: why, how (not how many), what a source says, a summary.
-WIDE = re.compile(r"^\W*(why|how(?!\s+(many|much|long|old|far|big|large|tall|often|soon|high)\b)|summari[sz]e|describe|explain"
-                  r"|what\b.*\b(say|says|said|report|reports|reported|write|writes|wrote|think|thinks)\b)", re.I)
-# A question about the present state of things: among sentences about as good, the newest document's leads.
-LATEST = re.compile(r"\b(latest|currently|current|now|most recent|as of|these days|today)\b", re.I)
-# A sentence that ends like this announces what follows it: a quote or a list.
-ANNOUNCES = re.compile(r":\W*$")
-# Seed-fitted forms of the two.
-FITTED_REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such|according to the report|in his opinion|in her opinion)\b", re.I)
-FITTED_ANNOUNCES = re.compile(r"\b(said|says|stated|noted|added|wrote|writes|explained|told \w+)\W*[.:]\W*$|:\W*$", re.I)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Everything the answerer weighs; each part can be switched off to measure what it is worth."""
-
-    weights: tuple[float, float, float] = (0.5, 0.3, 0.2)  # sentence cosine, sentence overlap, paragraph overlap
-    threshold: float = 0.47  # the best sentence must score this much, or the answer is a refusal
-    margin: float = 0.25  # a further sentence must score within this of the best and add question words
-    types: tuple[answer_types.AnswerType, ...] = answer_types.TABLE
-    variants: bool = True  # word matching sees compounds, demonyms and one-letter spelling variants
-    missing_name: float = 0.0  # penalty when a name of the question is nowhere in the sentence's document (measured: none)
-    missing_number: float = 0.5  # penalty when a number of the question (a year, a count) is nowhere in its document
-    refers_back: re.Pattern[str] | None = REFERS_BACK  # a next sentence opening like this comes with a chosen one
-    announces: re.Pattern[str] | None = None  # what follows a chosen sentence ending like this comes with it
-    most: int = 3  # sentences an answer takes at most
-    wide: int = 3  # ... when the question asks why, how, or what a source says: its answer spans sentences
-    reader: reader.Head | None = None  # the learned reader: a sentence scores P(it answers), from reader.FEATURES
-    cross: bool = False  # the cross-encoder: a sentence scores its cosine with the question, read together
-
-    @classmethod
-    def measured(cls) -> Rules:
-        """The rules that earned their place on public data (SQuAD 2.0, RGB), weights and threshold chosen on SQuAD."""
-        return cls()
-
-    @classmethod
-    def seed_fitted(cls) -> Rules:
-        """The rules as they stood before the public measurement, fitted on the seed eval (threshold chosen there)."""
-        return cls(threshold=0.40, types=answer_types.SEED_FITTED, missing_name=0.3,
-                   refers_back=FITTED_REFERS_BACK, announces=FITTED_ANNOUNCES, wide=4)
-
-    @classmethod
-    def learned(cls) -> Rules:
-        """The learned reader (`make train-reader`): its head scores, its threshold refuses (5% false refusals)."""
-        head = reader.head()
-        return cls(threshold=head.threshold, margin=1.0, reader=head, most=2, wide=4)
-
-    @classmethod
-    def crossed(cls) -> Rules:
-        """The cross-encoder (`make train-cross`) as the learned head's cosine; the head's threshold refuses."""
-        head = reader.head(cross.FOLDER, "cross")
-        return cls(threshold=head.threshold, margin=1.0, reader=head, cross=True, most=2, wide=4)
-
-    @classmethod
-    def cross_cosine(cls) -> Rules:
-        """The cross-encoder's cosine alone; a further sentence within 0.1 of the best (two nats at its scale)."""
-        return cls(threshold=cross.threshold(), margin=0.1, cross=True, most=2, wide=4)
-
-
-PRESETS = {"reader": Rules.learned, "cross": Rules.crossed, "cross-cosine": Rules.cross_cosine, "seed-fitted": Rules.seed_fitted, "measured": Rules.measured}  # RAG_RULES
+from rag.answer.rules import ANNOUNCES, LATEST, REASON_OR_WAY, WIDE, Rules
+from rag.text import names
 
 
 @dataclass(frozen=True)
@@ -121,8 +60,12 @@ class Extractive:
             ranked = [x for x in self.score(part, hits) if (x.n, x.sentence.start) not in taken]
             if LATEST.search(part):
                 ranked = self._newest_first(ranked, hits)
-            most = (r.wide if WIDE.search(part) else r.most) if len(parts) == 1 else 1
-            for n, sent in self.select(part, ranked, hits, most):
+            wide = len(parts) == 1 and bool(WIDE.search(part))
+            most = (r.wide if wide else r.most) if len(parts) == 1 else 1
+            picked = self.select(part, ranked, hits, most)
+            if wide and picked and r.reads_on is not None and not REASON_OR_WAY.search(part):
+                picked = self.read_on(ranked, hits, picked, most)
+            for n, sent in picked:
                 if (n, sent.start) not in taken:
                     chosen.append((n, sent))
         return chosen[: max(r.most, r.wide)]
@@ -153,14 +96,14 @@ class Extractive:
             found = [(n, s, text) for n, _, sentences, texts in _candidates(hits, kind) for s, text in zip(sentences, texts)]
             cosines = self._cosines(part, [text for _, _, text in found])
             return sorted((Scored(c, n, s) for (n, s, _), c in zip(found, cosines)), key=lambda x: -x.score)
-        names = reader.names(part)
+        asked = reader.names(part)
         q = self.embed([part])[0]
         out = []
         for n, hit, sentences, texts in _candidates(hits, kind):
             p = hit.paragraph
             cosines = self.embed(texts) @ q if texts else []
             context = T.overlap(part, p.title + "\n" + p.text, self.idf, r.variants)
-            missing = r.missing_name * self._missing(names, hit) if r.missing_name else 0.0
+            missing = r.missing_name * self._missing(asked, hit) if r.missing_name else 0.0
             missing += r.missing_number * self._lacks_number(part, hit) if r.missing_number else 0.0
             for s, text, cos in zip(sentences, texts, cosines):
                 score = r.weights[0] * float(cos) + r.weights[1] * T.overlap(part, text, self.idf, r.variants)
@@ -219,6 +162,26 @@ class Extractive:
                 covered |= qstems & set(T.stems(follow[1].text))
         return chosen
 
+    def read_on(self, ranked: list[Scored], hits: list[Hit], chosen: list[tuple[int, Sentence]],
+                most: int) -> list[tuple[int, Sentence]]:
+        """A summary's answer read on in its passage: to the chosen sentences, up to `most`, the best first of the
+        other sentences of the first one's paragraph (and of the next when it carries it on, "In his opinion, ...")
+        that score within `reads_on` of the best and say mostly something new (half their words, three at least)."""
+        first = chosen[0][0]
+        after = _adjacent(hits, first)
+        passage = {first} | ({after} if after and CARRIES_ON.search(hits[after - 1].paragraph.text) else set())
+        floor = ranked[0].score - (self.rules.reads_on or 0.0)
+        taken, said = {(n, s.start) for n, s in chosen}, {w for _, s in chosen for w in T.stems(s.text)}
+        out = list(chosen)
+        for x in ranked:
+            if len(out) >= most or x.score < floor:
+                break
+            stems = set(T.stems(x.sentence.text))
+            if x.n in passage and (x.n, x.sentence.start) not in taken and len(stems - said) >= max(3, len(stems) / 2):
+                out.append((x.n, x.sentence))
+                said |= stems
+        return out
+
     def _carried(self, hits: list[Hit], n: int, sentence: Sentence) -> list[tuple[int, Sentence]]:
         """The sentences after `sentence` that carry on its meaning, with their hit numbers.
 
@@ -255,13 +218,15 @@ class Extractive:
         asked = T.numbers(part)
         return bool(asked) and not asked <= T.numbers(self._document(hit))
 
-    def _missing(self, names: list[str], hit: Hit) -> bool:
-        """Whether a name of the question is nowhere in the hit's document (nor its initials)."""
-        if not names:
+    def _missing(self, asked: list[str], hit: Hit) -> bool:
+        """Whether a name of the question is nowhere in the hit's document: not as written, not as its initials, and
+        not in another spelling (Tokaev for the document's Toqayev: the question is respelled the corpus's most
+        common way, which need not be this document's)."""
+        if not asked:
             return False
         doc = self._document(hit)
         context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
-        return any(not (set(T.stems(w)) <= context or w.lower() in initials) for w in names)
+        return any(not (set(T.stems(w)) <= context or w.lower() in initials or names.key(w) in _keys(doc)) for w in asked)
 
 
 def _candidates(hits: list[Hit], kind: answer_types.AnswerType | None) -> Iterator[tuple[int, Hit, list[Sentence], list[str]]]:
@@ -272,6 +237,12 @@ def _candidates(hits: list[Hit], kind: answer_types.AnswerType | None) -> Iterat
         if answer_types.answers_from(kind, p.kind):
             sentences = [s for s in hit.sentences if p.kind != "text" or not _is_heading(s.text)]
             yield n, hit, sentences, [_context(p.title, s.text) if p.kind == "author" else s.text for s in sentences]
+
+
+@lru_cache(maxsize=256)
+def _keys(document: str) -> frozenset[str]:
+    """The transliteration keys of a document's capitalised words."""
+    return frozenset(names.key(w) for w in T.WORD.findall(document) if w[:1].isupper())
 
 
 def _adjacent(hits: list[Hit], n: int, step: int = 1) -> int | None:

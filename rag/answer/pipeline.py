@@ -236,7 +236,7 @@ def build(settings: Settings | None = None, mode: str = "hybrid", progress: bool
     """A pipeline from settings: the index (built when missing or stale), the models, the generator."""
     from rag import index
     from rag.answer import cross, judge, reader, retrieve
-    from rag.answer.extractive import PRESETS
+    from rag.answer.rules import PRESETS
     from rag.index import embed
 
     s = settings or get_settings()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from rag import text as T
-from rag.answer.extractive import ANNOUNCES, FITTED_ANNOUNCES, Extractive, Rules
+from rag.answer.extractive import Extractive
 from rag.answer.generate import REFUSAL, Generator
+from rag.answer.rules import ANNOUNCES, FITTED_ANNOUNCES, WIDE, Rules
 from rag.index.embed import Cached
 from tests.conftest import hit
 
@@ -104,3 +105,38 @@ def test_sentences_are_scored_once_per_part(fake_embed: Cached) -> None:
     scored = gen.score("How many passengers does the ferry carry?", [FERRY, BAKERY])
     assert [s.score for s in scored] == sorted((s.score for s in scored), reverse=True)
     assert {(s.n, s.sentence.start) for s in scored} == {(n, s.start) for n, h in enumerate([FERRY, BAKERY], 1) for s in h.sentences}
+
+
+FESTIVAL = hit("lake.txt#p5", "The Orta ferry festival opens each May with a parade of boats. "
+                              "During the festival the ferry boats are decorated with flowers from local gardens. "
+                              "Bands from the villages play on the pier all weekend long.")
+
+
+def test_wide_questions_are_told_by_their_form() -> None:
+    for question in ("What is known about the Orta ferry festival?", "What happened to the old ferry?",
+                     "What emergency measures did the council take?", "Which towns have joined the festival?",
+                     "Why was the bridge closed?", "How does the ferry cross in winter?", "What did the mayor say?"):
+        assert WIDE.search(question), question
+    for question in ("What was the ferry called?", "What business does the bakery do?", "How many boats are there?",
+                     "Which ferry was built in 1962?"):
+        assert not WIDE.search(question), question
+
+
+def test_a_summary_reads_on_in_its_passage_and_a_reason_does_not(fake_embed: Cached) -> None:
+    question, hits = "What is known about the Orta ferry festival?", [FESTIVAL, BAKERY]
+    read, kept = answerer(fake_embed, margin=0.0, wide=4), answerer(fake_embed, margin=0.0, wide=4, reads_on=None)
+    assert ask(kept, question, hits).count("[1]") == 1
+    answer = ask(read, question, hits)
+    assert "decorated with flowers" in answer and answer.count("[1]") == 2 and "[2]" not in answer
+    assert "Bands" not in answer  # off the question: under the floor
+    why = "Why is the Orta ferry festival held?"
+    assert ask(read, why, hits) == ask(kept, why, hits)
+
+
+def test_a_name_the_document_spells_otherwise_is_not_missing(fake_embed: Cached) -> None:
+    spelt = hit("lake.txt#p1", "The ferry of Captain Toqayev across Lake Orta carries 300 passengers.")
+    penalised, free = answerer(fake_embed, missing_name=0.3), answerer(fake_embed)
+    for question in ("How many passengers does Captain Tokayev's ferry carry?", "How many passengers does Captain Tokaev's ferry carry?"):
+        assert penalised.score(question, [spelt]) == free.score(question, [spelt])
+    other = "How many passengers does Captain Petrov's ferry carry?"
+    assert penalised.score(other, [spelt])[0].score < free.score(other, [spelt])[0].score
