@@ -166,18 +166,20 @@ class Extractive:
                 most: int) -> list[tuple[int, Sentence]]:
         """A summary's answer read on in its passage: to the chosen sentences, up to `most`, the best first of the
         other sentences of the first one's paragraph (and of the next when it carries it on, "In his opinion, ...")
-        that score within `reads_on` of the best and say mostly something new (half their words, three at least)."""
+        that score within `reads_on` of the best and say mostly something new (half their words, three at least).
+        The refusal threshold does not bound them: the passage was found to answer, and the sentences that
+        complete a summary need not each match the question."""
         first = chosen[0][0]
         after = _adjacent(hits, first)
         passage = {first} | ({after} if after and CARRIES_ON.search(hits[after - 1].paragraph.text) else set())
-        floor = ranked[0].score - (self.rules.reads_on or 0.0)
+        floor = max(x.score for x in ranked) - (self.rules.reads_on or 0.0)  # `ranked` may lead with the newest
         taken, said = {(n, s.start) for n, s in chosen}, {w for _, s in chosen for w in T.stems(s.text)}
         out = list(chosen)
         for x in ranked:
-            if len(out) >= most or x.score < floor:
+            if len(out) >= most:
                 break
             stems = set(T.stems(x.sentence.text))
-            if x.n in passage and (x.n, x.sentence.start) not in taken and len(stems - said) >= max(3, len(stems) / 2):
+            if x.score >= floor and x.n in passage and (x.n, x.sentence.start) not in taken and len(stems - said) >= max(3, len(stems) / 2):
                 out.append((x.n, x.sentence))
                 said |= stems
         return out
@@ -226,7 +228,8 @@ class Extractive:
             return False
         doc = self._document(hit)
         context, initials = set(T.stems(hit.paragraph.title + " " + doc)), T.acronyms(doc)
-        return any(not (set(T.stems(w)) <= context or w.lower() in initials or names.key(w) in _keys(doc)) for w in asked)
+        keys = _keys(hit.paragraph.title + "\n" + doc)
+        return any(not (set(T.stems(w)) <= context or w.lower() in initials or names.key(w) in keys) for w in asked)
 
 
 def _candidates(hits: list[Hit], kind: answer_types.AnswerType | None) -> Iterator[tuple[int, Hit, list[Sentence], list[str]]]:

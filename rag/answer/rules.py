@@ -15,8 +15,9 @@ REFERS_BACK = re.compile(r"^\W*(this|that|these|those|such)\b", re.I)
 # A question whose answer spans sentences: why, how (not how many), what a source says, a summary.
 WIDE = re.compile(r"^\W*(why|how(?!\s+(many|much|long|old|far|big|large|tall|often|soon|high)\b)|summari[sz]e|describe|explain"
                   r"|what\b.*\b(say|says|said|report|reports|reported|write|writes|wrote|think|thinks)\b"
-                  r"|what\s+(is|was|are|were)\s+known\b|what\s+happened\b"  # "what is known about X", "what happened to X"
-                  r"|(what|which)\s+(\w+\s+){0,2}\w+[^siu\W]s\s+(did|do|does|have|has|had|are|were)\b)", re.I)  # "what measures did"
+                  r"|what\s+(is|was|are|were)\s+known\b(?!\s+as\b)|what\s+happened\b"  # "what is known about X", "what happened to X"
+                  r"|(what|which)\s+(?!(percentage|share|number|proportion|amount|part|fraction|majority)\s+of\b|of\b)"
+                  r"(\w+\s+){0,2}\w+[^siu\W]s\s+(did|do|does|have|has|had|are|were)\b)", re.I)  # "what measures did", not "what share of"
 # A wide question asking for a reason or a way; the others ask what there is to know about something (a summary).
 REASON_OR_WAY = re.compile(r"^\W*(why|how)\b", re.I)
 # A question about the present state of things: among sentences about as good, the newest document's leads.
